@@ -1,0 +1,238 @@
+/* config — defaults, kho.conf and environment (see config.h). */
+#include "core/config.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+typedef struct {
+    const char *key;
+    const char *def;
+    const char *kind; /* "int", "num", "str" */
+    const char *doc;
+} key_doc_t;
+
+/* The documented keys. Keep docs/operations.md in step with this table. */
+static const key_doc_t KEYS[] = {
+    {"listen", "127.0.0.1:8080", "str", "address and port `kho serve` listens on"},
+    {"threads", "0", "int", "event-loop threads of the HTTP server (0 = one per CPU core)"},
+    {"workers", "0", "int", "worker threads for long jobs such as uploads (0 = one per CPU core)"},
+    {"max_body_mb", "256", "int", "largest accepted request body in MiB (larger bodies get 413)"},
+    {"max_field_kb", "16384", "int", "largest accepted single CSV/JSON field in KiB"},
+    {"reject_threshold", "0.10", "num",
+     "an upload whose share of rejected rows is above this fraction is refused whole"},
+    {"null_marks", "-|..|...|N/A|n/a|NA|#N/A|null|NULL", "str",
+     "values read as NULL besides the empty cell, separated by |"},
+    {"decimal", "auto", "str",
+     "how to read numbers such as 1.234: auto (decide per column), comma (Vietnamese 1.234,5) or dot (1,234.5)"},
+    {"busy_timeout_ms", "60000", "int", "how long a writer waits for another writer before giving up"},
+    {"sqlite_cache_mb", "64", "int", "SQLite page cache per connection in MiB"},
+    {"rows_default_limit", "100", "int", "rows per page when a request gives no _limit"},
+    {"rows_max_limit", "10000", "int", "largest _limit accepted on row pages"},
+    {"shutdown_timeout_s", "30", "int", "how long a graceful shutdown waits for requests in flight"},
+    {"log_level", "info", "str", "debug, info, warn, error or off"},
+    {"access_log", "on", "str", "one line per HTTP request on stderr: on or off"},
+};
+#define NKEYS (sizeof KEYS / sizeof KEYS[0])
+
+struct kho_config {
+    char *value[NKEYS];
+    char origin[NKEYS][48];
+};
+
+static int key_index(const char *key)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(KEYS[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static void set_value(kho_config_t *cfg, size_t i, const char *value, const char *origin)
+{
+    free(cfg->value[i]);
+    cfg->value[i] = kho_xstrdup(value);
+    snprintf(cfg->origin[i], sizeof cfg->origin[i], "%s", origin);
+}
+
+static int check_value(size_t i, const char *v, kho_err_t *err)
+{
+    char *end;
+    if (strcmp(KEYS[i].kind, "int") == 0) {
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (errno || end == v || *end || x < 0)
+            return kho_err_set(err, KHO_EINVAL, "%s must be a whole number >= 0, not '%s'", KEYS[i].key, v);
+    } else if (strcmp(KEYS[i].kind, "num") == 0) {
+        errno = 0;
+        double x = strtod(v, &end);
+        if (errno || end == v || *end || x < 0)
+            return kho_err_set(err, KHO_EINVAL, "%s must be a number >= 0, not '%s'", KEYS[i].key, v);
+    }
+    return 0;
+}
+
+kho_config_t *kho_config_defaults(void)
+{
+    kho_config_t *cfg = kho_xcalloc(1, sizeof *cfg);
+    for (size_t i = 0; i < NKEYS; i++)
+        set_value(cfg, i, KEYS[i].def, "default");
+    return cfg;
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static int load_file(kho_config_t *cfg, const char *path, kho_err_t *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return errno == ENOENT ? 0 : kho_err_set(err, KHO_EIO, "cannot read %s: %s", path, strerror(errno));
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        char *s = trim(line);
+        if (!*s)
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = kho_err_set(err, KHO_EINVAL, "%s line %d: expected 'key = value'", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        int i = key_index(key);
+        if (i < 0) {
+            rc = kho_err_set(err, KHO_EINVAL, "%s line %d: unknown key '%s' (see 'kho help config')", path, lineno,
+                             key);
+            break;
+        }
+        if ((rc = check_value((size_t)i, val, err)) != 0) {
+            kho_err_prefix(err, "%s line %d", path, lineno);
+            break;
+        }
+        char origin[48];
+        snprintf(origin, sizeof origin, "kho.conf:%d", lineno);
+        set_value(cfg, (size_t)i, val, origin);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* The environment variable of key i: "KHO_" and the key in upper case. */
+static void env_name(size_t i, char name[64])
+{
+    size_t k = (size_t)snprintf(name, 64, "KHO_");
+    for (const char *p = KEYS[i].key; *p && k < 63; p++)
+        name[k++] = (char)toupper((unsigned char)*p);
+    name[k] = '\0';
+}
+
+static int load_env(kho_config_t *cfg, kho_err_t *err)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        char name[64];
+        env_name(i, name);
+        const char *v = getenv(name);
+        if (!v)
+            continue;
+        if (check_value(i, v, err) != 0) {
+            kho_err_prefix(err, "environment variable %s", name);
+            return err ? err->code : KHO_EINVAL;
+        }
+        set_value(cfg, i, v, "environment");
+    }
+    return 0;
+}
+
+int kho_config_load(const char *datadir, kho_config_t **out, kho_err_t *err)
+{
+    kho_config_t *cfg = kho_config_defaults();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/kho.conf", datadir);
+    int rc = load_file(cfg, path, err);
+    if (rc == 0)
+        rc = load_env(cfg, err);
+    if (rc != 0) {
+        kho_config_free(cfg);
+        return rc;
+    }
+    *out = cfg;
+    return 0;
+}
+
+void kho_config_free(kho_config_t *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < NKEYS; i++)
+        free(cfg->value[i]);
+    free(cfg);
+}
+
+const char *kho_config_str(const kho_config_t *cfg, const char *key)
+{
+    int i = key_index(key);
+    assert(i >= 0 && "undocumented configuration key");
+    return cfg->value[i];
+}
+
+long long kho_config_int(const kho_config_t *cfg, const char *key)
+{
+    return strtoll(kho_config_str(cfg, key), NULL, 10);
+}
+
+double kho_config_num(const kho_config_t *cfg, const char *key)
+{
+    return strtod(kho_config_str(cfg, key), NULL);
+}
+
+const char *kho_config_origin(const kho_config_t *cfg, const char *key)
+{
+    int i = key_index(key);
+    assert(i >= 0);
+    return cfg->origin[i];
+}
+
+int kho_config_set(kho_config_t *cfg, const char *key, const char *value, kho_err_t *err)
+{
+    int i = key_index(key);
+    assert(i >= 0);
+    int rc = check_value((size_t)i, value, err);
+    if (rc == 0)
+        set_value(cfg, (size_t)i, value, "command line");
+    return rc;
+}
+
+void kho_config_write_template(FILE *f)
+{
+    fprintf(f, "# kho settings for this data directory. Uncomment a line to change it.\n"
+               "# Environment variables (KHO_<KEY>) override this file. See 'kho help config'.\n\n");
+    for (size_t i = 0; i < NKEYS; i++)
+        fprintf(f, "# %s\n# %s = %s\n\n", KEYS[i].doc, KEYS[i].key, KEYS[i].def);
+}
+
+void kho_config_print_help(FILE *f)
+{
+    fprintf(f, "Settings (DATA/kho.conf as 'key = value'; the environment variable overrides the file):\n\n");
+    for (size_t i = 0; i < NKEYS; i++) {
+        char env[64];
+        env_name(i, env);
+        fprintf(f, "  %-20s default %-14s %s\n  %20s %s\n\n", KEYS[i].key, KEYS[i].def, env, "", KEYS[i].doc);
+    }
+}

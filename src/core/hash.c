@@ -1,0 +1,55 @@
+/* hash — SHA-256 and fast 64-bit hashing (see hash.h). */
+#include "core/hash.h"
+
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kho_sha256_init(kho_sha256_t *h)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        abort(); /* only when out of memory */
+    h->ctx = ctx;
+}
+
+void kho_sha256_update(kho_sha256_t *h, const void *p, size_t n)
+{
+    if (n)
+        EVP_DigestUpdate(h->ctx, p, n);
+}
+
+void kho_sha256_final(kho_sha256_t *h, char hex[65])
+{
+    unsigned char md[32];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(h->ctx, md, &len);
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
+    sodium_bin2hex(hex, 65, md, sizeof md);
+}
+
+void kho_sha256_abort(kho_sha256_t *h)
+{
+    EVP_MD_CTX_free(h->ctx);
+    h->ctx = NULL;
+}
+
+uint64_t kho_hash64(const void *p, size_t n)
+{
+    static const unsigned char key[crypto_shorthash_siphash24_KEYBYTES] = "kho-distinct-key";
+    unsigned char out[crypto_shorthash_siphash24_BYTES];
+    crypto_shorthash_siphash24(out, p, n, key);
+    uint64_t v;
+    memcpy(&v, out, sizeof v);
+    return v;
+}
+
+uint64_t kho_hash_u64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+}

@@ -1,0 +1,139 @@
+/* jsonw — fast JSON text writing (see jsonw.h). */
+#include "core/jsonw.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void kho_json_str(kho_buf_t *b, const char *s, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    kho_buf_reserve(b, n + 2);
+    b->data[b->len++] = '"';
+    size_t run = 0; /* bytes copied verbatim since the last escape */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        kho_buf_append(b, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 0};
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        default:
+            memcpy(esc, "\\u00", 4);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            kho_buf_append(b, esc, 6);
+            continue;
+        }
+        kho_buf_append(b, esc, 2);
+    }
+    kho_buf_append(b, s + run, n - run);
+    kho_buf_putc(b, '"');
+}
+
+void kho_json_cstr(kho_buf_t *b, const char *s)
+{
+    kho_json_str(b, s, strlen(s));
+}
+
+size_t kho_fmt_double(char *out, size_t size, double v)
+{
+    if (v == 0) /* also -0 */
+        return (size_t)snprintf(out, size, "0");
+    if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v)
+        return (size_t)snprintf(out, size, "%lld", (long long)v);
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(out, size, "%.*g", prec, v);
+        if (strtod(out, NULL) == v)
+            break;
+    }
+    return (size_t)n;
+}
+
+void kho_json_double(kho_buf_t *b, double v)
+{
+    if (!isfinite(v)) {
+        kho_buf_append(b, "null", 4);
+        return;
+    }
+    char tmp[40];
+    size_t n = kho_fmt_double(tmp, sizeof tmp, v);
+    kho_buf_append(b, tmp, n);
+}
+
+void kho_json_int(kho_buf_t *b, long long v)
+{
+    char tmp[24];
+    int n = snprintf(tmp, sizeof tmp, "%lld", v);
+    kho_buf_append(b, tmp, (size_t)n);
+}
+
+static void newline(kho_buf_t *b, int indent, int depth)
+{
+    if (!indent)
+        return;
+    kho_buf_putc(b, '\n');
+    for (int i = 0; i < indent * depth; i++)
+        kho_buf_putc(b, ' ');
+}
+
+static void dump(kho_buf_t *b, const json_t *v, int indent, int depth)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        const char *key;
+        json_t *val;
+        bool first = true;
+        kho_buf_putc(b, '{');
+        json_object_foreach((json_t *)v, key, val) {
+            if (!first)
+                kho_buf_putc(b, ',');
+            first = false;
+            newline(b, indent, depth + 1);
+            kho_json_cstr(b, key);
+            kho_buf_puts(b, indent ? ": " : ":");
+            dump(b, val, indent, depth + 1);
+        }
+        if (!first)
+            newline(b, indent, depth);
+        kho_buf_putc(b, '}');
+        break;
+    }
+    case JSON_ARRAY: {
+        kho_buf_putc(b, '[');
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                kho_buf_putc(b, ',');
+            newline(b, indent, depth + 1);
+            dump(b, json_array_get(v, i), indent, depth + 1);
+        }
+        if (n)
+            newline(b, indent, depth);
+        kho_buf_putc(b, ']');
+        break;
+    }
+    case JSON_STRING: kho_json_str(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: kho_json_int(b, (long long)json_integer_value(v)); break;
+    case JSON_REAL: kho_json_double(b, json_real_value(v)); break;
+    case JSON_TRUE: kho_buf_append(b, "true", 4); break;
+    case JSON_FALSE: kho_buf_append(b, "false", 5); break;
+    default: kho_buf_append(b, "null", 4);
+    }
+}
+
+void kho_json_dump(kho_buf_t *b, const json_t *v, int indent)
+{
+    dump(b, v, indent, 0);
+}

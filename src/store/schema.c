@@ -1,0 +1,151 @@
+/* schema — numbered migrations (see schema.h and docs/data-model.md). */
+#include "store/schema.h"
+
+#include <stdio.h>
+
+#include "core/log.h"
+
+/* Migration N is MIGRATIONS[N-1]. Append only. */
+static const char *const MIGRATIONS[] = {
+    /* 1: catalog, versions, columns, administrative units */
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+
+    "CREATE TABLE organisations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  created_at TEXT NOT NULL);"
+
+    "CREATE TABLE datasets ("
+    "  id INTEGER PRIMARY KEY,"
+    "  slug TEXT NOT NULL UNIQUE,"
+    "  org_id INTEGER REFERENCES organisations(id),"
+    "  title TEXT NOT NULL,"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  publisher TEXT NOT NULL DEFAULT '',"
+    "  licence TEXT NOT NULL DEFAULT '',"
+    "  temporal_start TEXT,"
+    "  temporal_end TEXT,"
+    "  spatial TEXT NOT NULL DEFAULT '',"
+    "  sharing TEXT NOT NULL DEFAULT 'open' CHECK (sharing IN ('open','shared','private')),"
+    "  importance TEXT NOT NULL DEFAULT 'other' CHECK (importance IN ('core','important','other')),"
+    "  synthetic INTEGER NOT NULL DEFAULT 0,"
+    "  current_version INTEGER,"
+    "  row_count INTEGER NOT NULL DEFAULT 0,"
+    "  search TEXT NOT NULL DEFAULT '',"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+
+    "CREATE TABLE dataset_tags ("
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  tag TEXT NOT NULL,"
+    "  PRIMARY KEY (dataset_id, tag)) WITHOUT ROWID;"
+
+    "CREATE TABLE versions ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id),"
+    "  number INTEGER NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  row_count INTEGER NOT NULL,"
+    "  sha256 TEXT NOT NULL,"
+    "  bytes INTEGER NOT NULL,"
+    "  format TEXT NOT NULL,"
+    "  source TEXT NOT NULL DEFAULT '',"
+    "  table_name TEXT NOT NULL UNIQUE,"
+    "  quality TEXT NOT NULL,"
+    "  UNIQUE (dataset_id, number));"
+
+    "CREATE TABLE columns ("
+    "  version_id INTEGER NOT NULL REFERENCES versions(id),"
+    "  position INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  label TEXT NOT NULL,"
+    "  type TEXT NOT NULL CHECK (type IN ('integer','real','boolean','date','datetime','text')),"
+    "  tags TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (version_id, position)) WITHOUT ROWID;"
+
+    "CREATE TABLE units ("
+    "  era TEXT NOT NULL CHECK (era IN ('current','old')),"
+    "  level TEXT NOT NULL CHECK (level IN ('province','district','commune')),"
+    "  code TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  short_name TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  province_code TEXT,"
+    "  district_code TEXT,"
+    "  name_fold TEXT NOT NULL,"
+    "  name_lower TEXT NOT NULL,"
+    "  short_fold TEXT NOT NULL,"
+    "  short_lower TEXT NOT NULL,"
+    "  PRIMARY KEY (era, level, code)) WITHOUT ROWID;"
+    "CREATE INDEX units_by_code ON units(code);"
+    "CREATE INDEX units_by_province ON units(province_code);"
+
+    "CREATE TABLE unit_conversion ("
+    "  new_code TEXT NOT NULL,"
+    "  new_name TEXT NOT NULL,"
+    "  new_province_code TEXT NOT NULL,"
+    "  old_code TEXT NOT NULL,"
+    "  old_name TEXT NOT NULL,"
+    "  old_district_code TEXT NOT NULL,"
+    "  old_district_name TEXT NOT NULL,"
+    "  old_province_code TEXT NOT NULL,"
+    "  relation TEXT NOT NULL CHECK (relation IN ('whole','partial')),"
+    "  note TEXT NOT NULL DEFAULT '');"
+    "CREATE INDEX unit_conversion_new ON unit_conversion(new_code);"
+    "CREATE INDEX unit_conversion_old ON unit_conversion(old_code);"
+
+    "CREATE TABLE unit_gaps ("
+    "  kind TEXT NOT NULL,"
+    "  code TEXT NOT NULL,"
+    "  detail TEXT NOT NULL);",
+};
+
+#define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
+
+int kho_schema_latest(void)
+{
+    return NMIGRATIONS;
+}
+
+int kho_schema_current(kho_store_t *s, int *version, kho_err_t *err)
+{
+    int64_t v;
+    int rc = kho_store_query_int(s, "PRAGMA user_version", &v, err);
+    if (rc == 0)
+        *version = (int)v;
+    return rc;
+}
+
+int kho_schema_migrate(kho_store_t *s, kho_err_t *err)
+{
+    int have;
+    int rc = kho_schema_current(s, &have, err);
+    if (rc != 0)
+        return rc;
+    if (have > NMIGRATIONS)
+        return kho_err_set(err, KHO_ECONFLICT,
+                           "the database has schema version %d but this kho knows only up to %d: use a newer kho",
+                           have, NMIGRATIONS);
+    for (int v = have + 1; v <= NMIGRATIONS; v++) {
+        char bump[64];
+        snprintf(bump, sizeof bump, "PRAGMA user_version=%d", v);
+        if ((rc = kho_store_begin(s, true, err)) != 0)
+            return rc;
+        rc = kho_store_exec(s, MIGRATIONS[v - 1], err);
+        if (rc == 0)
+            rc = kho_store_exec(s, bump, err);
+        if (rc == 0)
+            rc = kho_store_commit(s, err);
+        if (rc != 0) {
+            kho_store_rollback(s);
+            kho_err_prefix(err, "schema migration %d", v);
+            return rc;
+        }
+        kho_info("database schema migrated to version %d", v);
+    }
+    return 0;
+}

@@ -1,0 +1,346 @@
+/*
+ * store — SQLite implementation of the storage interface (see store.h).
+ *
+ * Connections open in SQLite's multi-thread mode (no per-connection mutex): the
+ * caller guarantees one thread at a time. Writable connections put the database
+ * in WAL mode with synchronous=NORMAL: a commit is atomic and durable against a
+ * process crash (kill -9); against power loss the last commits before the crash
+ * may be lost but the database stays consistent.
+ */
+#include "store/store.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+
+#define CACHE_SLOTS 64
+
+typedef struct cached {
+    char *sql;
+    sqlite3_stmt *st;
+    uint64_t used; /* LRU clock */
+} cached_t;
+
+struct kho_store {
+    sqlite3 *db;
+    char *path;
+    cached_t cache[CACHE_SLOTS];
+    uint64_t clock;
+};
+
+#define ST(x) ((sqlite3_stmt *)(void *)(x))
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return KHO_EBUSY;
+    case SQLITE_CONSTRAINT: return KHO_ECONFLICT;
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB: return KHO_EIO;
+    case SQLITE_TOOBIG: return KHO_ETOOLARGE;
+    case SQLITE_INTERRUPT: return KHO_EBUSY;
+    default: return KHO_EINTERNAL;
+    }
+}
+
+static int db_err(sqlite3 *db, int rc, kho_err_t *err, const char *what)
+{
+    int code = map_rc(rc);
+    if (code == KHO_EBUSY)
+        return kho_err_setk(err, code, "database_busy", "%s: the database is busy (another writer holds the lock): %s",
+                            what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    return kho_err_set(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+int kho_store_open(const char *path, int flags, const kho_store_opts_t *opts, kho_store_t **out, kho_err_t *err)
+{
+    int oflags = SQLITE_OPEN_NOMUTEX;
+    oflags |= (flags & KHO_STORE_READONLY) ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (flags & KHO_STORE_CREATE)
+        oflags |= SQLITE_OPEN_CREATE;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, oflags, NULL);
+    if (rc != SQLITE_OK) {
+        kho_err_set(err, KHO_EIO, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return KHO_EIO;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    int busy = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : 60000;
+    int cache = opts && opts->cache_mb > 0 ? opts->cache_mb : 64;
+    sqlite3_busy_timeout(db, busy);
+    kho_store_t *s = kho_xcalloc(1, sizeof *s);
+    s->db = db;
+    s->path = kho_xstrdup(path);
+    char sql[256];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456;",
+             cache * 1024);
+    int r = kho_store_exec(s, sql, err);
+    if (r == 0 && !(flags & KHO_STORE_READONLY))
+        r = kho_store_exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", err);
+    if (r != 0) {
+        kho_err_prefix(err, "cannot set up database %s", path);
+        kho_store_close(s);
+        return r;
+    }
+    *out = s;
+    return 0;
+}
+
+void kho_store_close(kho_store_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+const char *kho_store_path(const kho_store_t *s)
+{
+    return s->path;
+}
+
+int kho_store_exec(kho_store_t *s, const char *sql, kho_err_t *err)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        return 0;
+    int code = map_rc(rc);
+    if (code == KHO_EBUSY)
+        kho_err_setk(err, code, "database_busy", "the database is busy (another writer holds the lock): %s",
+                     msg ? msg : sqlite3_errstr(rc));
+    else
+        kho_err_set(err, code, "%s", msg ? msg : sqlite3_errstr(rc));
+    sqlite3_free(msg);
+    return code;
+}
+
+int kho_store_begin(kho_store_t *s, bool write, kho_err_t *err)
+{
+    return kho_store_exec(s, write ? "BEGIN IMMEDIATE" : "BEGIN", err);
+}
+
+int kho_store_commit(kho_store_t *s, kho_err_t *err)
+{
+    int rc = kho_store_exec(s, "COMMIT", err);
+    if (rc != 0)
+        kho_store_rollback(s);
+    return rc;
+}
+
+void kho_store_rollback(kho_store_t *s)
+{
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool kho_store_in_transaction(const kho_store_t *s)
+{
+    return !sqlite3_get_autocommit(s->db);
+}
+
+int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(s->db, rc, err, "prepare");
+    *out = (kho_stmt_t *)(void *)st;
+    return 0;
+}
+
+int kho_store_cached(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err)
+{
+    cached_t *victim = &s->cache[0];
+    for (int i = 0; i < CACHE_SLOTS; i++) {
+        cached_t *c = &s->cache[i];
+        if (c->sql && strcmp(c->sql, sql) == 0) {
+            c->used = ++s->clock;
+            sqlite3_reset(c->st);
+            sqlite3_clear_bindings(c->st);
+            *out = (kho_stmt_t *)(void *)c->st;
+            return 0;
+        }
+        if (c->used < victim->used)
+            victim = c;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_err(s->db, rc, err, "prepare");
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    victim->sql = kho_xstrdup(sql);
+    victim->st = st;
+    victim->used = ++s->clock;
+    *out = (kho_stmt_t *)(void *)st;
+    return 0;
+}
+
+void kho_stmt_free(kho_stmt_t *st)
+{
+    sqlite3_finalize(ST(st));
+}
+
+void kho_stmt_reset(kho_stmt_t *st)
+{
+    sqlite3_reset(ST(st));
+}
+
+void kho_stmt_bind_int(kho_stmt_t *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(ST(st), i, v);
+}
+
+void kho_stmt_bind_double(kho_stmt_t *st, int i, double v)
+{
+    sqlite3_bind_double(ST(st), i, v);
+}
+
+void kho_stmt_bind_text(kho_stmt_t *st, int i, const char *v, size_t n)
+{
+    sqlite3_bind_text64(ST(st), i, v, n, SQLITE_TRANSIENT, SQLITE_UTF8);
+}
+
+void kho_stmt_bind_text_static(kho_stmt_t *st, int i, const char *v, size_t n)
+{
+    sqlite3_bind_text64(ST(st), i, v, n, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+void kho_stmt_bind_str(kho_stmt_t *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(ST(st), i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(ST(st), i);
+}
+
+void kho_stmt_bind_null(kho_stmt_t *st, int i)
+{
+    sqlite3_bind_null(ST(st), i);
+}
+
+int kho_stmt_step(kho_stmt_t *st, kho_err_t *err)
+{
+    int rc = sqlite3_step(ST(st));
+    if (rc == SQLITE_ROW)
+        return KHO_STEP_ROW;
+    if (rc == SQLITE_DONE)
+        return KHO_STEP_DONE;
+    int code = db_err(sqlite3_db_handle(ST(st)), rc, err, "query");
+    sqlite3_reset(ST(st));
+    return code;
+}
+
+int kho_stmt_ncols(kho_stmt_t *st)
+{
+    return sqlite3_column_count(ST(st));
+}
+
+const char *kho_stmt_col_name(kho_stmt_t *st, int i)
+{
+    return sqlite3_column_name(ST(st), i);
+}
+
+kho_val_type_t kho_stmt_col_type(kho_stmt_t *st, int i)
+{
+    switch (sqlite3_column_type(ST(st), i)) {
+    case SQLITE_INTEGER: return KHO_VAL_INT;
+    case SQLITE_FLOAT: return KHO_VAL_REAL;
+    case SQLITE_TEXT: return KHO_VAL_TEXT;
+    case SQLITE_BLOB: return KHO_VAL_BLOB;
+    default: return KHO_VAL_NULL;
+    }
+}
+
+int64_t kho_stmt_col_int(kho_stmt_t *st, int i)
+{
+    return sqlite3_column_int64(ST(st), i);
+}
+
+double kho_stmt_col_double(kho_stmt_t *st, int i)
+{
+    return sqlite3_column_double(ST(st), i);
+}
+
+const char *kho_stmt_col_text(kho_stmt_t *st, int i)
+{
+    return (const char *)sqlite3_column_text(ST(st), i);
+}
+
+size_t kho_stmt_col_bytes(kho_stmt_t *st, int i)
+{
+    return (size_t)sqlite3_column_bytes(ST(st), i);
+}
+
+int64_t kho_store_last_id(kho_store_t *s)
+{
+    return sqlite3_last_insert_rowid(s->db);
+}
+
+int kho_store_query_int(kho_store_t *s, const char *sql, int64_t *out, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_prepare(s, sql, &st, err);
+    if (rc != 0)
+        return rc;
+    *out = 0;
+    rc = kho_stmt_step(st, err);
+    if (rc == KHO_STEP_ROW)
+        *out = kho_stmt_col_int(st, 0);
+    kho_stmt_free(st);
+    return rc < 0 ? rc : 0;
+}
+
+int kho_store_integrity_check(kho_store_t *s, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_prepare(s, "PRAGMA integrity_check", &st, err);
+    if (rc != 0)
+        return rc;
+    rc = kho_stmt_step(st, err);
+    if (rc == KHO_STEP_ROW) {
+        const char *r = kho_stmt_col_text(st, 0);
+        rc = r && strcmp(r, "ok") == 0 ? 0 : kho_err_set(err, KHO_EIO, "integrity check failed: %s", r ? r : "?");
+    } else if (rc == KHO_STEP_DONE)
+        rc = kho_err_set(err, KHO_EIO, "integrity check gave no answer");
+    kho_stmt_free(st);
+    return rc;
+}
+
+void kho_store_checkpoint(kho_store_t *s)
+{
+    sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+}
+
+void kho_store_quote_ident(const char *name, char *out, size_t outsz)
+{
+    size_t k = 0;
+    if (outsz < 3) {
+        if (outsz)
+            out[0] = '\0';
+        return;
+    }
+    out[k++] = '"';
+    for (const char *p = name; *p && k + 3 < outsz; p++) {
+        if (*p == '"')
+            out[k++] = '"';
+        out[k++] = *p;
+    }
+    out[k++] = '"';
+    out[k] = '\0';
+}

@@ -1,0 +1,103 @@
+/*
+ * store — kho's storage interface: one database connection and its statements.
+ *
+ * This is the narrow waist between the warehouse and the storage engine. The
+ * default engine is embedded SQLite in WAL mode, so readers never wait for the
+ * writer and the CLI may write while `kho serve` reads the same data directory.
+ * The warehouse speaks only through these functions and portable SQL (with `?`
+ * placeholders), so that a PostgreSQL engine can stand behind the same interface
+ * later (docs/architecture.md).
+ *
+ * Threads: a kho_store_t is used by one thread at a time. The server gives each
+ * event-loop and worker thread its own read-only connection and guards the one
+ * writing connection with a mutex.
+ */
+#ifndef KHO_STORE_STORE_H
+#define KHO_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+
+typedef struct kho_store kho_store_t;
+typedef struct kho_stmt kho_stmt_t;
+
+enum {
+    KHO_STORE_READONLY = 1, /* open read-only (queries only) */
+    KHO_STORE_CREATE = 2,   /* create the database file if missing */
+};
+
+typedef struct kho_store_opts {
+    int busy_timeout_ms; /* how long to wait for a lock (0: default 60 s) */
+    int cache_mb;        /* page cache size (0: default 64 MiB) */
+} kho_store_opts_t;
+
+/* Open the database at path. On success *out is a connection the caller closes
+ * with kho_store_close(). A writable connection switches the database to WAL. */
+int kho_store_open(const char *path, int flags, const kho_store_opts_t *opts, kho_store_t **out,
+                   kho_err_t *err) KHO_WUR;
+/* Close the connection, finalising its cached statements. NULL is allowed. */
+void kho_store_close(kho_store_t *s);
+const char *kho_store_path(const kho_store_t *s);
+
+/* Run one or more SQL statements that return no rows. */
+int kho_store_exec(kho_store_t *s, const char *sql, kho_err_t *err) KHO_WUR;
+
+/* Transactions. begin takes the write lock at once (BEGIN IMMEDIATE) when `write`. */
+int kho_store_begin(kho_store_t *s, bool write, kho_err_t *err) KHO_WUR;
+int kho_store_commit(kho_store_t *s, kho_err_t *err) KHO_WUR;
+/* Roll back if a transaction is open; safe to call when none is. */
+void kho_store_rollback(kho_store_t *s);
+bool kho_store_in_transaction(const kho_store_t *s);
+
+/* A new prepared statement the caller finalises with kho_stmt_free(). */
+int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;
+/* A cached prepared statement for a fixed SQL text (borrowed: do not free). It
+ * comes reset with no bindings; call kho_stmt_reset() when done with its rows so
+ * it releases its read snapshot. */
+int kho_store_cached(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;
+
+void kho_stmt_free(kho_stmt_t *st);
+void kho_stmt_reset(kho_stmt_t *st);
+
+/* Bindings use 1-based indexes. Text is copied unless _static, in which case it
+ * must stay valid until the statement is reset or stepped to completion. */
+void kho_stmt_bind_int(kho_stmt_t *st, int i, int64_t v);
+void kho_stmt_bind_double(kho_stmt_t *st, int i, double v);
+void kho_stmt_bind_text(kho_stmt_t *st, int i, const char *v, size_t n);
+void kho_stmt_bind_text_static(kho_stmt_t *st, int i, const char *v, size_t n);
+/* NUL-terminated text, or NULL for SQL NULL. */
+void kho_stmt_bind_str(kho_stmt_t *st, int i, const char *v);
+void kho_stmt_bind_null(kho_stmt_t *st, int i);
+
+enum { KHO_STEP_DONE = 0, KHO_STEP_ROW = 1 };
+/* Step: KHO_STEP_ROW, KHO_STEP_DONE or a negative error. */
+int kho_stmt_step(kho_stmt_t *st, kho_err_t *err) KHO_WUR;
+
+typedef enum { KHO_VAL_NULL, KHO_VAL_INT, KHO_VAL_REAL, KHO_VAL_TEXT, KHO_VAL_BLOB } kho_val_type_t;
+int kho_stmt_ncols(kho_stmt_t *st);
+const char *kho_stmt_col_name(kho_stmt_t *st, int i);
+kho_val_type_t kho_stmt_col_type(kho_stmt_t *st, int i);
+int64_t kho_stmt_col_int(kho_stmt_t *st, int i);
+double kho_stmt_col_double(kho_stmt_t *st, int i);
+/* Text of a column (borrowed until the next step/reset; NULL for SQL NULL). */
+const char *kho_stmt_col_text(kho_stmt_t *st, int i);
+size_t kho_stmt_col_bytes(kho_stmt_t *st, int i);
+
+int64_t kho_store_last_id(kho_store_t *s);
+
+/* Run a query expected to give one integer (e.g. SELECT count(*)); *out = 0 when no row. */
+int kho_store_query_int(kho_store_t *s, const char *sql, int64_t *out, kho_err_t *err) KHO_WUR;
+
+/* PRAGMA integrity_check: 0 when "ok", else KHO_EIO with SQLite's first complaint. */
+int kho_store_integrity_check(kho_store_t *s, kho_err_t *err) KHO_WUR;
+
+/* Copy the WAL into the database file (called at clean shutdown). */
+void kho_store_checkpoint(kho_store_t *s);
+
+/* Quote an identifier for SQL ("name" with inner quotes doubled) into out. */
+void kho_store_quote_ident(const char *name, char *out, size_t outsz);
+
+#endif
