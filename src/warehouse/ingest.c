@@ -1,0 +1,761 @@
+/*
+ * ingest — two-pass streaming import into a new version (see ingest.h).
+ *
+ * Invariant between the passes: pass 2 re-derives, row by row, exactly the
+ * reject decisions of pass 1 from the same bytes (row_verdict), and checks at
+ * the end that it loaded the number of rows pass 1 promised; a file that
+ * changes between the passes therefore fails instead of loading something else.
+ */
+#include "warehouse/ingest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "core/jsonw.h"
+#include "core/mem.h"
+#include "core/strmap.h"
+#include "core/text.h"
+#include "warehouse/quality.h"
+#include "warehouse/units.h"
+
+#define MAX_LISTED_REJECTS 1000
+#define NULL_BITS 0xFFFFFFFFu /* a null cell in the per-row class array */
+#define DEFAULT_NULL_MARKS "-|..|...|N/A|n/a|NA|#N/A|null|NULL"
+#define STATS_MEMORY_HASHES (2u * 1024 * 1024) /* exact distinct budget over all columns */
+
+typedef struct col {
+    kho_colinfer_t inf;
+    bool declared;
+    kho_type_t decl_type;
+    const char *decl_tag;  /* "commune_code", "province_code" or NULL */
+    kho_decimal_t dec;     /* numeric convention used for reading */
+    kho_column_t out;      /* name, label, type, tags */
+    uint64_t code_cur, code_old, code_unknown;
+    kho_example_t unknown_ex[KHO_INFER_EXAMPLES];
+    size_t n_unknown_ex;
+    kho_colstats_t stats;
+    char scratch[48];      /* converted date/time, bound static until the row is stepped */
+} col_t;
+
+typedef struct ingest {
+    const kho_ingest_opts_t *o;
+    kho_store_t *w;
+    kho_err_t *err;
+    kho_strmap_t *codes;
+    kho_nullmarks_t nulls;
+    col_t *cols;
+    size_t ncols, capcols;
+    size_t header_fields; /* CSV: fields every row must have */
+    unsigned *bits;
+    size_t capbits;
+    uint64_t rows_read, rows_rejected, rows_loaded;
+    uint64_t rej_fields, rej_type;
+    json_t *rejects, *warnings;
+    kho_strmap_t *taken; /* column names in use */
+    size_t named;        /* columns named so far */
+    bool *decl_matched;
+    kho_format_t fmt;
+    char delim;
+    bool bom;
+    uint64_t bytes;
+    char sha[65];
+    double threshold;
+} ingest_t;
+
+/* ---- options ------------------------------------------------------------------- */
+
+static int parse_decl_type(const char *t, kho_type_t *type, const char **tag)
+{
+    *tag = NULL;
+    if (strcmp(t, "commune_code") == 0 || strcmp(t, "province_code") == 0) {
+        *type = KHO_TYPE_TEXT;
+        *tag = strcmp(t, "commune_code") == 0 ? "commune_code" : "province_code";
+        return 0;
+    }
+    int x = kho_type_parse(t);
+    if (x < 0)
+        return -1;
+    *type = (kho_type_t)x;
+    return 0;
+}
+
+int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err)
+{
+    if (!o->dataset || !kho_text_is_slug(o->dataset))
+        return kho_err_setk(err, KHO_EINVAL, "bad_dataset_id",
+                            "dataset id '%s' must be 2-100 characters of a-z, 0-9, '-' and '_' (like CKAN names)",
+                            o->dataset ? o->dataset : "");
+    for (size_t i = 0; i < o->ndecls; i++) {
+        kho_type_t t;
+        const char *tag;
+        if (!o->decls[i].column || !*o->decls[i].column)
+            return kho_err_setk(err, KHO_EINVAL, "bad_type", "a type declaration needs a column: COL=TYPE");
+        if (parse_decl_type(o->decls[i].type ? o->decls[i].type : "", &t, &tag) != 0)
+            return kho_err_setk(err, KHO_EINVAL, "bad_type",
+                                "unknown type '%s' for column '%s': use integer, real, boolean, date, datetime, "
+                                "text, commune_code or province_code",
+                                o->decls[i].type ? o->decls[i].type : "", o->decls[i].column);
+    }
+    if (o->reject_threshold > 1)
+        return kho_err_setk(err, KHO_EINVAL, "bad_option", "the reject threshold is a fraction between 0 and 1");
+    return kho_catalog_check_meta(&o->meta, err);
+}
+
+/* ---- columns ------------------------------------------------------------------- */
+
+static col_t *ensure_cols(ingest_t *g, size_t n)
+{
+    if (n > g->ncols) {
+        size_t c = g->capcols;
+        g->cols = kho_xgrow(g->cols, &c, n, sizeof *g->cols);
+        memset(g->cols + g->capcols, 0, (c - g->capcols) * sizeof *g->cols);
+        g->capcols = c;
+        c = g->capbits;
+        g->bits = kho_xgrow(g->bits, &c, n, sizeof *g->bits);
+        g->capbits = c;
+        g->ncols = n;
+    }
+    return g->cols;
+}
+
+static const char *COMMUNE_HINTS[] = {"ma xa", "ma phuong", "ma dvhc", "ma don vi", "commune code", "ward code",
+                                      "commune_code", "ma_xa", "ma_dvhc", NULL};
+static const char *PROVINCE_HINTS[] = {"ma tinh", "province code", "province_code", "ma_tinh", NULL};
+
+static bool label_hints(const char *label, const char **hints)
+{
+    kho_buf_t f = KHO_BUF_INIT;
+    kho_text_fold(label, strlen(label), &f);
+    bool hit = false;
+    for (; *hints && !hit; hints++)
+        hit = strstr(kho_buf_cstr(&f), *hints) != NULL;
+    kho_buf_free(&f);
+    return hit;
+}
+
+/* Name the columns the reader has found since the last call: safe identifiers,
+ * unique, never empty; and attach --type declarations (matched by name or label).
+ * A column's name depends only on the labels before it, so naming as JSON keys
+ * appear gives the same names in both passes. */
+static void name_new_columns(ingest_t *g, kho_reader_t *r)
+{
+    size_t n = kho_reader_ncols(r);
+    ensure_cols(g, n);
+    for (size_t i = g->named; i < n; i++) {
+        col_t *c = &g->cols[i];
+        const char *label = kho_reader_label(r, i);
+        c->out.label = kho_xstrdup(label);
+        char base[64];
+        if (kho_text_ident(label, strlen(label), base, sizeof base) == 0) {
+            snprintf(base, sizeof base, "column_%zu", i + 1);
+            json_array_append_new(g->warnings,
+                                  json_sprintf("column %zu has an empty header: named %s", i + 1, base));
+        }
+        snprintf(c->out.name, sizeof c->out.name, "%s", base);
+        for (int k = 2; kho_strmap_get(g->taken, c->out.name, strlen(c->out.name), NULL); k++) {
+            char suffix[16];
+            size_t sl = (size_t)snprintf(suffix, sizeof suffix, "_%d", k);
+            size_t keep = strlen(base) + sl < sizeof c->out.name ? strlen(base) : sizeof c->out.name - 1 - sl;
+            snprintf(c->out.name, sizeof c->out.name, "%.*s%s", (int)keep, base, suffix);
+        }
+        if (strcmp(c->out.name, base) != 0)
+            json_array_append_new(g->warnings, json_sprintf("column %zu: header '%s' repeats an earlier name: named %s",
+                                                            i + 1, label, c->out.name));
+        kho_strmap_put(g->taken, c->out.name, strlen(c->out.name), i);
+        for (size_t d = 0; d < g->o->ndecls; d++) {
+            const kho_coldecl_t *decl = &g->o->decls[d];
+            if (strcmp(c->out.name, decl->column) && strcmp(label, decl->column))
+                continue;
+            c->declared = true;
+            (void)parse_decl_type(decl->type, &c->decl_type, &c->decl_tag);
+            g->decl_matched[d] = true;
+        }
+    }
+    g->named = n;
+}
+
+/* Every declaration must have found its column. */
+static int check_decls(ingest_t *g)
+{
+    for (size_t d = 0; d < g->o->ndecls; d++) {
+        if (g->decl_matched[d])
+            continue;
+        kho_buf_t names = KHO_BUF_INIT;
+        for (size_t i = 0; i < g->ncols; i++)
+            kho_buf_printf(&names, "%s%s", i ? ", " : "", g->cols[i].out.name);
+        int rc = kho_err_setk(g->err, KHO_EINVAL, "unknown_column",
+                              "--type names column '%s', which the file does not have (columns: %s)",
+                              g->o->decls[d].column, kho_buf_cstr(&names));
+        kho_buf_free(&names);
+        return rc;
+    }
+    return 0;
+}
+
+/* ---- row verdicts ---------------------------------------------------------------- */
+
+static bool cell_is_null(ingest_t *g, const kho_cell_t *cell)
+{
+    switch (cell->kind) {
+    case KHO_CELL_ABSENT:
+    case KHO_CELL_NULL: return true;
+    case KHO_CELL_TEXT: return kho_is_null(&g->nulls, cell->s, cell->n);
+    default: return false;
+    }
+}
+
+static unsigned cell_bits(ingest_t *g, const kho_cell_t *cell)
+{
+    if (cell_is_null(g, cell))
+        return NULL_BITS;
+    switch (cell->kind) {
+    case KHO_CELL_NUMBER: return kho_classify_json_number(cell->s, cell->n);
+    case KHO_CELL_TRUE:
+    case KHO_CELL_FALSE: return KHO_C_BOOL;
+    case KHO_CELL_JSON: return 0;
+    default: return kho_classify(cell->s, cell->n);
+    }
+}
+
+/* Does a declared column accept a value of these classes? Numbers may use
+ * either convention unless one is forced. */
+static bool decl_fits(const ingest_t *g, const col_t *c, unsigned bits)
+{
+    kho_decimal_t f = g->o->decimal;
+    switch (c->decl_type) {
+    case KHO_TYPE_INTEGER:
+        return f == KHO_DEC_AUTO ? bits & (KHO_C_INT_COMMA | KHO_C_INT_DOT) : kho_fits(bits, c->decl_type, f);
+    case KHO_TYPE_REAL:
+        return f == KHO_DEC_AUTO ? bits & (KHO_C_NUM_COMMA | KHO_C_NUM_DOT) : kho_fits(bits, c->decl_type, f);
+    default: return kho_fits(bits, c->decl_type, f);
+    }
+}
+
+typedef struct verdict {
+    bool reject;
+    char reason[256];
+    const char *field;
+} verdict_t;
+
+/* Classify the row's cells into g->bits and say whether the row is rejected. */
+static verdict_t row_verdict(ingest_t *g, const kho_record_t *rec)
+{
+    verdict_t v = {false, "", NULL};
+    if (g->fmt == KHO_FMT_CSV && rec->n != g->header_fields) {
+        v.reject = true;
+        snprintf(v.reason, sizeof v.reason, "expected %zu fields as in the header, found %zu", g->header_fields,
+                 rec->n);
+        return v;
+    }
+    ensure_cols(g, rec->n);
+    for (size_t i = 0; i < rec->n; i++) {
+        g->bits[i] = cell_bits(g, &rec->cells[i]);
+        const col_t *c = &g->cols[i];
+        if (c->declared && g->bits[i] != NULL_BITS && !decl_fits(g, c, g->bits[i]) && !v.reject) {
+            char ex[80];
+            kho_excerpt(rec->cells[i].s, rec->cells[i].n, ex, sizeof ex);
+            v.reject = true;
+            v.field = c->out.name[0] ? c->out.name : NULL;
+            snprintf(v.reason, sizeof v.reason, "column %zu: '%s' is not %s %s", i + 1, ex,
+                     c->decl_type == KHO_TYPE_INTEGER ? "an" : "a", kho_type_name(c->decl_type));
+        }
+    }
+    return v;
+}
+
+static void note_reject(ingest_t *g, const kho_record_t *rec, const verdict_t *v)
+{
+    g->rows_rejected++;
+    if (v->field || strstr(v->reason, "column"))
+        g->rej_type++;
+    else
+        g->rej_fields++;
+    if (json_array_size(g->rejects) < MAX_LISTED_REJECTS) {
+        json_t *r = json_pack("{s:I,s:I,s:s}", "line", (json_int_t)rec->line, "record", (json_int_t)rec->index,
+                              "reason", v->reason);
+        json_array_append_new(g->rejects, r);
+    }
+}
+
+/* ---- pass 1 ---------------------------------------------------------------------- */
+
+static void check_code(ingest_t *g, col_t *c, unsigned bits, const kho_cell_t *cell, uint64_t line)
+{
+    if (!(bits & (KHO_C_CODE5 | KHO_C_CODE2)) || !g->codes)
+        return;
+    char code[8];
+    size_t n = 0;
+    for (size_t i = 0; i < cell->n && n < 6; i++)
+        if (cell->s[i] != ' ' && cell->s[i] != '\t')
+            code[n++] = cell->s[i];
+    code[n] = '\0';
+    size_t flags = 0;
+    kho_strmap_get(g->codes, code, n, &flags);
+    bool five = bits & KHO_C_CODE5;
+    if (flags & (five ? KHO_UNIT_COMMUNE : KHO_UNIT_PROVINCE))
+        c->code_cur++;
+    else if (flags & (five ? KHO_UNIT_OLD_COMMUNE : KHO_UNIT_OLD_PROVINCE))
+        c->code_old++;
+    else {
+        c->code_unknown++;
+        if (c->n_unknown_ex < KHO_INFER_EXAMPLES) {
+            c->unknown_ex[c->n_unknown_ex].line = line;
+            snprintf(c->unknown_ex[c->n_unknown_ex].value, sizeof c->unknown_ex[0].value, "%s", code);
+            c->n_unknown_ex++;
+        }
+    }
+}
+
+static int open_reader(ingest_t *g, const kho_source_t *src, bool first, kho_reader_t **r)
+{
+    kho_reader_opts_t ro = {.format = g->o->format,
+                            .delimiter = g->o->delimiter,
+                            .validate_utf8 = first,
+                            .hash = first,
+                            .nfc = !first,
+                            .max_field = g->o->max_field};
+    return kho_reader_open(src, &ro, r, g->err);
+}
+
+static int pass1(ingest_t *g, const kho_source_t *src)
+{
+    kho_reader_t *r = NULL;
+    int rc = open_reader(g, src, true, &r);
+    if (rc != 0)
+        return rc;
+    g->fmt = kho_reader_format(r);
+    g->delim = kho_reader_delimiter(r);
+    g->bom = kho_reader_had_bom(r);
+    g->header_fields = kho_reader_ncols(r);
+    name_new_columns(g, r);
+    kho_record_t *rec;
+    while ((rc = kho_reader_next(r, &rec, g->err)) == 1) {
+        g->rows_read++;
+        if (kho_reader_ncols(r) > g->named)
+            name_new_columns(g, r);
+        verdict_t v = row_verdict(g, rec);
+        if (v.reject) {
+            note_reject(g, rec, &v);
+            continue;
+        }
+        for (size_t i = 0; i < rec->n; i++) {
+            if (g->bits[i] == NULL_BITS)
+                continue;
+            kho_colinfer_add(&g->cols[i].inf, g->bits[i], rec->cells[i].s, rec->cells[i].n, rec->line);
+            check_code(g, &g->cols[i], g->bits[i], &rec->cells[i], rec->line);
+        }
+    }
+    if (rc >= 0) {
+        rc = 0;
+        snprintf(g->sha, sizeof g->sha, "%s", kho_reader_sha256(r) ? kho_reader_sha256(r) : "");
+        g->bytes = kho_reader_bytes(r);
+    }
+    kho_reader_free(r);
+    return rc;
+}
+
+/* ---- decisions ------------------------------------------------------------------- */
+
+static void add_tag(col_t *c, const char *tag)
+{
+    size_t n = strlen(c->out.tags);
+    snprintf(c->out.tags + n, sizeof c->out.tags - n, "%s%s", n ? " " : "", tag);
+}
+
+static void decide_types(ingest_t *g)
+{
+    kho_decimal_t file_dec = KHO_DEC_AUTO;
+    bool conflict = false;
+    for (size_t i = 0; i < g->ncols; i++) {
+        kho_decimal_t e = kho_colinfer_evidence(&g->cols[i].inf);
+        if (e == KHO_DEC_AUTO)
+            continue;
+        if (file_dec != KHO_DEC_AUTO && file_dec != e)
+            conflict = true;
+        file_dec = e;
+    }
+    if (conflict)
+        file_dec = KHO_DEC_AUTO;
+    for (size_t i = 0; i < g->ncols; i++) {
+        col_t *c = &g->cols[i];
+        kho_coltype_t t = kho_colinfer_decide(&c->inf, file_dec, g->o->decimal);
+        if (c->declared) {
+            c->out.type = c->decl_type;
+            if (c->decl_tag)
+                add_tag(c, c->decl_tag);
+            kho_decimal_t ev = kho_colinfer_evidence(&c->inf);
+            c->dec = g->o->decimal != KHO_DEC_AUTO ? g->o->decimal
+                     : ev != KHO_DEC_AUTO          ? ev
+                     : file_dec != KHO_DEC_AUTO    ? file_dec
+                                                   : KHO_DEC_COMMA;
+            continue;
+        }
+        c->out.type = t.type;
+        c->dec = t.dec;
+        uint64_t known = c->code_cur + c->code_old;
+        if (t.code5 && (label_hints(c->out.label, COMMUNE_HINTS) || label_hints(c->out.name, COMMUNE_HINTS) ||
+                        known * 10 >= c->inf.nonnull * 9)) {
+            c->out.type = KHO_TYPE_TEXT;
+            add_tag(c, "commune_code");
+        } else if (t.code2 && (label_hints(c->out.label, PROVINCE_HINTS) ||
+                               label_hints(c->out.name, PROVINCE_HINTS))) {
+            c->out.type = KHO_TYPE_TEXT;
+            add_tag(c, "province_code");
+        }
+        if (t.ambiguous)
+            json_array_append_new(g->warnings,
+                                  json_sprintf("column %s: values such as 1.234 read differently as Vietnamese "
+                                               "(1234) or international (1.234) numbers; read as %s (set "
+                                               "decimal=comma or decimal=dot to choose)",
+                                               c->out.name, c->dec == KHO_DEC_COMMA ? "Vietnamese" : "international"));
+    }
+}
+
+static json_t *examples_json(const kho_example_t *ex, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_pack("{s:I,s:s}", "line", (json_int_t)ex[i].line, "value", ex[i].value));
+    return a;
+}
+
+/* A column that became text although most values are numbers (or dates) gets a
+ * hint naming the values that kept it from the narrower type. */
+static void type_hint(ingest_t *g, col_t *c, json_t *obj)
+{
+    if (c->out.type != KHO_TYPE_TEXT || c->declared || strstr(c->out.tags, "code") || c->inf.nonnull < 2)
+        return;
+    uint64_t n = c->inf.nonnull;
+    uint64_t num = c->inf.count[0] > c->inf.count[2] ? c->inf.count[0] : c->inf.count[2];
+    uint64_t date = c->inf.count[7];
+    const char *what = NULL;
+    const kho_example_t *ex = NULL;
+    size_t nex = 0;
+    if (num * 10 >= n * 9) {
+        what = "numbers";
+        ex = c->inf.not_number;
+        nex = c->inf.n_not_number;
+    } else if (date * 10 >= n * 9) {
+        what = "dates";
+        ex = c->inf.not_date;
+        nex = c->inf.n_not_date;
+    }
+    if (!what)
+        return;
+    json_object_set_new(obj, "hint",
+                        json_sprintf("%llu of %llu values are %s; the column is text because of values such as "
+                                     "these. Fix them, add them to null_marks, or declare the type (--type %s=...) "
+                                     "to reject their rows instead.",
+                                     (unsigned long long)(what[0] == 'n' ? num : date), (unsigned long long)n, what,
+                                     c->out.name));
+    json_object_set_new(obj, "hint_examples", examples_json(ex, nex));
+    (void)g;
+}
+
+static json_t *tags_json(const char *tags)
+{
+    json_t *a = json_array();
+    const char *p = tags;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t n = sp ? (size_t)(sp - p) : strlen(p);
+        json_array_append_new(a, json_stringn(p, n));
+        p = sp ? sp + 1 : p + n;
+    }
+    return a;
+}
+
+static json_t *report(ingest_t *g, bool with_stats)
+{
+    json_t *cols = json_array();
+    for (size_t i = 0; i < g->ncols; i++) {
+        col_t *c = &g->cols[i];
+        json_t *o = json_pack("{s:s,s:s,s:s,s:o}", "name", c->out.name, "label", c->out.label ? c->out.label : "",
+                              "type", kho_type_name(c->out.type), "tags", tags_json(c->out.tags));
+        if ((c->out.type == KHO_TYPE_INTEGER || c->out.type == KHO_TYPE_REAL))
+            json_object_set_new(o, "decimal", json_string(c->dec == KHO_DEC_DOT ? "dot" : "comma"));
+        if (with_stats)
+            kho_colstats_to_json(&c->stats, o);
+        else
+            json_object_set_new(o, "values", json_integer((json_int_t)c->inf.nonnull));
+        if (strstr(c->out.tags, "_code"))
+            json_object_set_new(o, "codes",
+                                json_pack("{s:I,s:I,s:I,s:o}", "current", (json_int_t)c->code_cur, "pre_2025_only",
+                                          (json_int_t)c->code_old, "unknown", (json_int_t)c->code_unknown,
+                                          "unknown_examples", examples_json(c->unknown_ex, c->n_unknown_ex)));
+        type_hint(g, c, o);
+        json_array_append_new(cols, o);
+    }
+    double share = g->rows_read ? (double)g->rows_rejected / (double)g->rows_read : 0;
+    json_t *q = json_object();
+    json_object_set_new(q, "format", json_string(kho_format_name(g->fmt)));
+    if (g->fmt == KHO_FMT_CSV) {
+        char d[2] = {g->delim, 0};
+        json_object_set_new(q, "delimiter", json_string(g->delim == '\t' ? "\\t" : d));
+        json_object_set_new(q, "bom", json_boolean(g->bom));
+    }
+    json_object_set_new(q, "bytes", json_integer((json_int_t)g->bytes));
+    json_object_set_new(q, "sha256", json_string(g->sha));
+    json_object_set_new(q, "rows_read", json_integer((json_int_t)g->rows_read));
+    json_object_set_new(q, "rows_loaded", json_integer((json_int_t)g->rows_loaded));
+    json_object_set_new(q, "rows_rejected", json_integer((json_int_t)g->rows_rejected));
+    json_object_set_new(q, "rejected_share", json_real(share));
+    json_object_set_new(q, "reject_threshold", json_real(g->threshold));
+    json_object_set_new(q, "strict", json_boolean(g->o->strict));
+    json_object_set_new(q, "rejected_by_reason",
+                        json_pack("{s:I,s:I}", "field_count", (json_int_t)g->rej_fields, "declared_type",
+                                  (json_int_t)g->rej_type));
+    json_object_set_new(q, "rejected", json_incref(g->rejects));
+    json_object_set_new(q, "rejected_listed", json_integer((json_int_t)json_array_size(g->rejects)));
+    json_object_set_new(q, "columns", cols);
+    json_object_set_new(q, "warnings", json_incref(g->warnings));
+    return q;
+}
+
+static int refuse(ingest_t *g, kho_ingest_result_t *res)
+{
+    res->quality = report(g, false);
+    double share = g->rows_read ? (double)g->rows_rejected / (double)g->rows_read : 0;
+    if (g->o->strict)
+        return kho_err_setk(g->err, KHO_EREJECTED, "rejected_strict",
+                            "refused in strict mode: %llu of %llu rows would be rejected (first: line %lld, %s)",
+                            (unsigned long long)g->rows_rejected, (unsigned long long)g->rows_read,
+                            (long long)json_integer_value(json_object_get(json_array_get(g->rejects, 0), "line")),
+                            json_string_value(json_object_get(json_array_get(g->rejects, 0), "reason")));
+    return kho_err_setk(g->err, KHO_EREJECTED, "too_many_rejected",
+                        "refused: %llu of %llu rows (%.1f%%) would be rejected, more than the threshold of %.1f%% "
+                        "(first: line %lld, %s)",
+                        (unsigned long long)g->rows_rejected, (unsigned long long)g->rows_read, share * 100,
+                        g->threshold * 100,
+                        (long long)json_integer_value(json_object_get(json_array_get(g->rejects, 0), "line")),
+                        json_string_value(json_object_get(json_array_get(g->rejects, 0), "reason")));
+}
+
+/* ---- pass 2 ---------------------------------------------------------------------- */
+
+static const char *sql_type(kho_type_t t)
+{
+    switch (t) {
+    case KHO_TYPE_INTEGER:
+    case KHO_TYPE_BOOLEAN: return "INTEGER";
+    case KHO_TYPE_REAL: return "REAL";
+    default: return "TEXT";
+    }
+}
+
+static int create_table(ingest_t *g, const char *table, kho_stmt_t **insert)
+{
+    kho_buf_t ddl = KHO_BUF_INIT, ins = KHO_BUF_INIT;
+    char q[160];
+    kho_store_quote_ident(table, q, sizeof q);
+    kho_buf_printf(&ddl, "CREATE TABLE %s (\"_row\" INTEGER PRIMARY KEY", q);
+    kho_buf_printf(&ins, "INSERT INTO %s VALUES (?", q);
+    for (size_t i = 0; i < g->ncols; i++) {
+        kho_store_quote_ident(g->cols[i].out.name, q, sizeof q);
+        kho_buf_printf(&ddl, ", %s %s", q, sql_type(g->cols[i].out.type));
+        kho_buf_puts(&ins, ",?");
+    }
+    kho_buf_puts(&ddl, ") STRICT");
+    kho_buf_putc(&ins, ')');
+    int rc = kho_store_exec(g->w, ddl.data, g->err);
+    if (rc == 0)
+        rc = kho_store_prepare(g->w, ins.data, insert, g->err);
+    kho_buf_free(&ddl);
+    kho_buf_free(&ins);
+    return rc;
+}
+
+/* Convert and bind one non-null cell; updates the column statistics. */
+static void bind_cell(kho_stmt_t *st, int idx, col_t *c, const kho_cell_t *cell)
+{
+    bool is_int, b;
+    int64_t iv = 0;
+    double dv = 0;
+    kho_decimal_t dec = cell->kind == KHO_CELL_NUMBER ? KHO_DEC_DOT : c->dec;
+    switch (c->out.type) {
+    case KHO_TYPE_INTEGER:
+    case KHO_TYPE_REAL:
+        if (kho_parse_number(cell->s, cell->n, dec, &is_int, &iv, &dv) != 0)
+            (void)kho_parse_number(cell->s, cell->n, dec == KHO_DEC_DOT ? KHO_DEC_COMMA : KHO_DEC_DOT, &is_int, &iv,
+                                   &dv);
+        if (c->out.type == KHO_TYPE_INTEGER) {
+            kho_stmt_bind_int(st, idx, iv);
+            kho_colstats_int(&c->stats, iv);
+        } else {
+            double x = is_int ? (double)iv : dv;
+            kho_stmt_bind_double(st, idx, x);
+            kho_colstats_real(&c->stats, x);
+        }
+        return;
+    case KHO_TYPE_BOOLEAN:
+        b = cell->kind == KHO_CELL_TRUE || (cell->kind != KHO_CELL_FALSE && kho_parse_bool(cell->s, cell->n, &b) == 0 && b);
+        kho_stmt_bind_int(st, idx, b);
+        kho_colstats_int(&c->stats, b);
+        return;
+    case KHO_TYPE_DATE:
+    case KHO_TYPE_DATETIME:
+        if (c->out.type == KHO_TYPE_DATE)
+            (void)kho_parse_date(cell->s, cell->n, c->scratch);
+        else
+            (void)kho_parse_datetime(cell->s, cell->n, c->scratch);
+        kho_stmt_bind_text_static(st, idx, c->scratch, strlen(c->scratch));
+        kho_colstats_text(&c->stats, c->scratch, strlen(c->scratch));
+        return;
+    default:
+        kho_stmt_bind_text_static(st, idx, cell->s, cell->n);
+        kho_colstats_text(&c->stats, cell->s, cell->n);
+    }
+}
+
+static int load_rows(ingest_t *g, const kho_source_t *src, kho_stmt_t *st)
+{
+    kho_reader_t *r = NULL;
+    int rc = open_reader(g, src, false, &r);
+    if (rc != 0)
+        return rc;
+    kho_record_t *rec;
+    uint64_t expected = g->rows_read - g->rows_rejected;
+    while ((rc = kho_reader_next(r, &rec, g->err)) == 1) {
+        verdict_t v = row_verdict(g, rec);
+        if (v.reject)
+            continue;
+        if (rec->n > g->ncols) {
+            rc = kho_err_set(g->err, KHO_ECONFLICT, "%s changed while it was being imported", src->name);
+            break;
+        }
+        kho_stmt_bind_int(st, 1, (int64_t)++g->rows_loaded);
+        for (size_t i = 0; i < g->ncols; i++) {
+            col_t *c = &g->cols[i];
+            if (i >= rec->n || g->bits[i] == NULL_BITS) {
+                kho_stmt_bind_null(st, (int)i + 2);
+                kho_colstats_null(&c->stats);
+            } else
+                bind_cell(st, (int)i + 2, c, &rec->cells[i]);
+        }
+        rc = kho_stmt_step(st, g->err);
+        kho_stmt_reset(st);
+        if (rc < 0)
+            break;
+    }
+    kho_reader_free(r);
+    if (rc < 0)
+        return rc;
+    if (g->rows_loaded != expected)
+        return kho_err_set(g->err, KHO_ECONFLICT, "%s changed while it was being imported (%llu rows, expected %llu)",
+                           src->name, (unsigned long long)g->rows_loaded, (unsigned long long)expected);
+    return 0;
+}
+
+static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
+{
+    size_t limit = STATS_MEMORY_HASHES / (g->ncols ? g->ncols : 1);
+    for (size_t i = 0; i < g->ncols; i++)
+        kho_colstats_init(&g->cols[i].stats, g->cols[i].out.type, limit > 65536 ? 65536 : limit);
+    int64_t id = 0, number = 0;
+    kho_stmt_t *ins = NULL;
+    int rc = kho_store_begin(g->w, true, g->err);
+    if (rc != 0)
+        return rc;
+    rc = kho_catalog_put_dataset(g->w, g->o->dataset, &g->o->meta, &id, NULL, g->err);
+    if (rc == 0)
+        rc = kho_catalog_next_version(g->w, id, &number, g->err);
+    char table[64];
+    snprintf(table, sizeof table, "ds%lld_v%lld", (long long)id, (long long)number);
+    if (rc == 0)
+        rc = create_table(g, table, &ins);
+    if (rc == 0)
+        rc = load_rows(g, src, ins);
+    kho_stmt_free(ins);
+    if (rc == 0) {
+        res->quality = report(g, true);
+        kho_buf_t qj = KHO_BUF_INIT;
+        kho_json_dump(&qj, res->quality, 0);
+        kho_column_t *cols = kho_xcalloc(g->ncols ? g->ncols : 1, sizeof *cols);
+        for (size_t i = 0; i < g->ncols; i++)
+            cols[i] = g->cols[i].out;
+        kho_version_new_t v = {.dataset_id = id,
+                               .number = number,
+                               .rows = g->rows_loaded,
+                               .bytes = g->bytes,
+                               .sha256 = g->sha,
+                               .format = kho_format_name(g->fmt),
+                               .source = g->o->source_name,
+                               .table = table,
+                               .quality_json = qj.data,
+                               .cols = cols,
+                               .ncols = g->ncols};
+        rc = kho_catalog_add_version(g->w, &v, g->err);
+        free(cols);
+        kho_buf_free(&qj);
+    }
+    if (rc == 0)
+        rc = kho_store_commit(g->w, g->err);
+    if (rc != 0) {
+        kho_store_rollback(g->w);
+        return rc;
+    }
+    res->version = number;
+    return 0;
+}
+
+/* ---- entry ----------------------------------------------------------------------- */
+
+int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
+               kho_err_t *err)
+{
+    memset(res, 0, sizeof *res);
+    int rc = kho_ingest_check_opts(o, err);
+    if (rc != 0)
+        return rc;
+    ingest_t g = {.o = o, .w = w, .err = err};
+    g.threshold = o->reject_threshold < 0 ? 0.10 : o->reject_threshold;
+    g.rejects = json_array();
+    g.warnings = json_array();
+    kho_nullmarks_init(&g.nulls, o->null_marks ? o->null_marks : DEFAULT_NULL_MARKS);
+    g.taken = kho_strmap_new();
+    g.decl_matched = kho_xcalloc(o->ndecls ? o->ndecls : 1, sizeof *g.decl_matched);
+    rc = kho_units_codeset(w, &g.codes, err);
+    if (rc == 0)
+        rc = pass1(&g, src);
+    if (rc == 0)
+        rc = check_decls(&g);
+    if (rc == 0 && g.rows_read == 0)
+        rc = kho_err_setk(err, KHO_EINVAL, "no_rows",
+                          g.fmt == KHO_FMT_CSV ? "%s has a header but no data rows" : "%s holds no records",
+                          src->name ? src->name : "the input");
+    if (rc == 0 && g.ncols == 0)
+        rc = kho_err_setk(err, KHO_EINVAL, "no_columns", "%s: the records have no fields",
+                          src->name ? src->name : "the input");
+    if (rc == 0) {
+        decide_types(&g);
+        double share = (double)g.rows_rejected / (double)g.rows_read;
+        if ((o->strict && g.rows_rejected > 0) || share > g.threshold)
+            rc = refuse(&g, res);
+    }
+    if (rc == 0)
+        rc = pass2(&g, src, res);
+    res->rows_read = g.rows_read;
+    res->rows_rejected = g.rows_rejected;
+    res->rows_loaded = rc == 0 ? g.rows_loaded : 0;
+    for (size_t i = 0; i < g.capcols; i++) {
+        free(g.cols[i].out.label);
+        kho_colstats_free(&g.cols[i].stats);
+    }
+    free(g.cols);
+    free(g.bits);
+    json_decref(g.rejects);
+    json_decref(g.warnings);
+    kho_nullmarks_free(&g.nulls);
+    kho_strmap_free(g.codes);
+    kho_strmap_free(g.taken);
+    free(g.decl_matched);
+    return rc;
+}
+
+void kho_ingest_result_free(kho_ingest_result_t *res)
+{
+    json_decref(res->quality);
+    res->quality = NULL;
+}

@@ -1,0 +1,79 @@
+/*
+ * ingest — turning an uploaded file into a new version of a dataset.
+ *
+ * The pipeline reads the input twice, streaming both times (memory does not
+ * grow with the file):
+ *
+ *   pass 1  validate UTF-8, hash, count fields, classify every value; decide each
+ *           column's type from ALL its values; list the rows to reject (wrong
+ *           number of fields, a value that breaks a declared type) and refuse
+ *           the whole file when --strict or when the rejected share passes the
+ *           threshold. Nothing is written in this pass.
+ *   pass 2  in one write transaction: create or update the dataset, create the
+ *           version's table, load the good rows (NFC-normalised, converted to
+ *           their column types), compute the quality report, record the version
+ *           and point the dataset at it. Any error rolls the whole transaction
+ *           back, so nothing of the new version remains and the previous
+ *           version stays current and readable throughout.
+ *
+ * Header rules: each column keeps its header as its label and gets a safe name
+ * derived from it ("Dân số (người)" -> dan_so_nguoi); an empty header becomes
+ * column_N (N its 1-based position); a name that repeats an earlier one gets
+ * _2, _3 ... appended; both cases are noted in the quality report.
+ */
+#ifndef KHO_WAREHOUSE_INGEST_H
+#define KHO_WAREHOUSE_INGEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/err.h"
+#include "store/store.h"
+#include "warehouse/catalog.h"
+#include "warehouse/infer.h"
+#include "warehouse/reader.h"
+
+/* A declared column: "COL=TYPE" where COL is a column's name or header label and
+ * TYPE a type name or commune_code / province_code. */
+typedef struct kho_coldecl {
+    const char *column;
+    const char *type;
+} kho_coldecl_t;
+
+typedef struct kho_ingest_opts {
+    const char *dataset;       /* dataset id (slug) */
+    kho_dataset_meta_t meta;   /* metadata to set (see catalog.h) */
+    kho_format_t format;       /* KHO_FMT_AUTO: detect */
+    char delimiter;            /* 0: detect */
+    const kho_coldecl_t *decls;
+    size_t ndecls;
+    bool strict;               /* refuse the file if any row would be rejected */
+    double reject_threshold;   /* refuse when rejected/read is above this (negative: 0.10) */
+    const char *null_marks;    /* '|'-separated (NULL: the default list) */
+    kho_decimal_t decimal;
+    size_t max_field;          /* bytes (0: 16 MiB) */
+    const char *source_name;   /* recorded with the version: a file name or "upload" */
+} kho_ingest_opts_t;
+
+typedef struct kho_ingest_result {
+    int64_t version;           /* new version number; 0 when nothing was written */
+    uint64_t rows_read, rows_loaded, rows_rejected;
+    json_t *quality;           /* the quality report (new reference, also on KHO_EREJECTED; may be NULL) */
+} kho_ingest_result_t;
+
+/* Check declarations and options before any work; KHO_EINVAL names the problem. */
+int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err) KHO_WUR;
+
+/* Import src as a new version of o->dataset through the writable connection w
+ * (which must not be inside a transaction). On success res->version is set.
+ * Errors: KHO_EINVAL (damaged input, bad options), KHO_EREJECTED (refused by
+ * its quality checks; res->quality says why), KHO_EBUSY (another writer),
+ * KHO_EIO. res->quality is set whenever a report exists; the caller releases it
+ * with kho_ingest_result_free(). */
+int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
+               kho_err_t *err) KHO_WUR;
+void kho_ingest_result_free(kho_ingest_result_t *res);
+
+#endif

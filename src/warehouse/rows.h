@@ -1,0 +1,43 @@
+/*
+ * rows — reading a version's rows out as CSV, JSON or NDJSON.
+ *
+ * Values keep their column types on the way out: integers and reals as JSON
+ * numbers (reals in the shortest form that reads back to the same value),
+ * booleans as true/false, dates and text as strings, NULL as null (JSON) or an
+ * empty field (CSV). CSV follows RFC 4180 with a header of column names and
+ * CRLF line ends; fields are quoted when they need it.
+ *
+ * Exports stream: rows are written into a buffer that is handed to a sink
+ * whenever it passes a threshold, so memory stays flat for any number of rows.
+ */
+#ifndef KHO_WAREHOUSE_ROWS_H
+#define KHO_WAREHOUSE_ROWS_H
+
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "store/store.h"
+#include "warehouse/catalog.h"
+
+typedef enum { KHO_OUT_CSV, KHO_OUT_JSON, KHO_OUT_NDJSON } kho_outfmt_t;
+
+/* "csv", "json", "ndjson"; -1 when unknown. */
+int kho_outfmt_parse(const char *s);
+const char *kho_outfmt_mime(kho_outfmt_t f);
+
+/* Receives output in pieces; returns 0 to go on, non-zero to stop (an error). */
+typedef int (*kho_sink_fn)(void *ctx, const char *p, size_t n);
+
+/* Write every row of version v to the sink: CSV with a header, a JSON array of
+ * objects, or NDJSON. */
+int kho_rows_export(kho_store_t *s, const kho_version_info_t *v, kho_outfmt_t fmt, kho_sink_fn sink, void *ctx,
+                    kho_err_t *err) KHO_WUR;
+
+/* Append to out the JSON array of at most `limit` row objects starting after
+ * `offset` rows (row order is file order; rows are numbered 1..n, so paging is
+ * an index seek, not a scan). Each object has "_row" and the columns. */
+int kho_rows_page_json(kho_store_t *s, const kho_version_info_t *v, int64_t limit, int64_t offset, kho_buf_t *out,
+                       kho_err_t *err) KHO_WUR;
+
+#endif
