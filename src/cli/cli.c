@@ -1,0 +1,209 @@
+/* cli — command table, help and exit codes (see cli.h). */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cmd_data.h"
+#include "cli/cmd_serve.h"
+#include "cli/cmd_units.h"
+#include "core/log.h"
+
+#define GLOBAL_OPTS {"data", true, false}, {"help", false, false}, {"h", false, false}
+
+typedef struct command {
+    const char *name;
+    const char *usage;
+    const char *help;
+    kho_optspec_t opts[32];
+    int (*run)(kho_cmdctx_t *ctx, kho_err_t *err);
+} command_t;
+
+static int cmd_version(kho_cmdctx_t *ctx, kho_err_t *err);
+static int cmd_help(kho_cmdctx_t *ctx, kho_err_t *err);
+
+static const command_t COMMANDS[] = {
+    {"init", "kho init [--demo] [--units DIR] [--reload-units]",
+     "Create the data directory (kho.db, kho.conf), apply schema migrations, load Vietnam's administrative\n"
+     "units (2025 and pre-2025 lists, conversion table) and, with --demo, the demo datasets. Safe to run\n"
+     "again: what is already there is kept. --units reads the unit files from DIR instead of the shipped\n"
+     "ones; --reload-units loads them even when unchanged.",
+     {{"demo", false, false}, {"units", true, false}, {"reload-units", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_init},
+    {"serve", "kho serve [--listen ADDR:PORT] [--threads N] [--workers N]",
+     "Serve the HTTP API (see docs/api.md) until SIGINT or SIGTERM, then finish requests in flight and close\n"
+     "the database cleanly. Defaults come from kho.conf (listen = 127.0.0.1:8080).",
+     {{"listen", true, false}, {"threads", true, false}, {"workers", true, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_serve},
+    {"import",
+     "kho import FILE --dataset ID [--title T] [--org ORG] [--format csv|json|ndjson] [--type COL=TYPE ...] "
+     "[--strict]",
+     "Load FILE (or - for standard input) as a new version of dataset ID, creating the dataset if needed.\n"
+     "Metadata: --title --description --publisher --licence --org ORG [--org-name NAME] --tag T (repeat)\n"
+     "  --sharing open|shared|private --importance core|important|other --synthetic\n"
+     "Reading: --format csv|json|ndjson (default: detect) --delimiter ,|;|tab --decimal auto|comma|dot\n"
+     "  --null-marks '-|..|N/A' --type COL=TYPE (TYPE: integer real boolean date datetime text\n"
+     "  commune_code province_code) --strict (refuse the file if any row is rejected)\n"
+     "  --reject-threshold 0.10 (refuse the file when a larger share of rows is rejected)\n"
+     "Rows with the wrong number of fields or a value that breaks a declared type are left out and listed\n"
+     "in the quality report; damaged files (bad UTF-8, unterminated quotes, not CSV/JSON) are refused whole.",
+     {{"dataset", true, false},     {"title", true, false},       {"description", true, false},
+      {"publisher", true, false},   {"licence", true, false},     {"org", true, false},
+      {"org-name", true, false},    {"tag", true, true},          {"sharing", true, false},
+      {"importance", true, false},  {"synthetic", false, false},  {"format", true, false},
+      {"delimiter", true, false},   {"type", true, true},         {"strict", false, false},
+      {"decimal", true, false},     {"null-marks", true, false},  {"reject-threshold", true, false},
+      GLOBAL_OPTS,                  {0}},
+     kho_cmd_import},
+    {"datasets", "kho datasets [--q WORDS] [--org ORG] [--json]",
+     "List the datasets (id, current version, rows, sharing scope, title). --q matches words in the title,\n"
+     "description, tags and organisation, with or without diacritics.",
+     {{"q", true, false}, {"org", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_datasets},
+    {"show", "kho show ID [--version N] [--json]",
+     "Show a dataset: metadata, columns with types and tags, row count, versions and the quality report of\n"
+     "the current version (or of version N).",
+     {{"version", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_show},
+    {"export", "kho export ID [--version N] --format csv|json|ndjson [--output FILE]",
+     "Write every row of the current version (or version N) to standard output or FILE.",
+     {{"version", true, false}, {"format", true, false}, {"output", true, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_export},
+    {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
+     "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
+     "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"
+     "lists what the official source lists are missing. --era current|old|all (default current),\n"
+     "--level province|district|commune, --limit N (default 20).",
+     {{"province", true, false},
+      {"type", true, false},
+      {"level", true, false},
+      {"era", true, false},
+      {"limit", true, false},
+      {"json", false, false},
+      GLOBAL_OPTS,
+      {0}},
+     kho_cmd_units},
+    {"version", "kho version", "Print kho's version.", {GLOBAL_OPTS, {0}}, cmd_version},
+    {"help", "kho help [COMMAND | config]",
+     "Show the commands, one command's help, or the settings ('kho help config').", {GLOBAL_OPTS, {0}}, cmd_help},
+};
+
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
+
+static const command_t *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(COMMANDS[i].name, name) == 0)
+            return &COMMANDS[i];
+    return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+    fprintf(f, "kho %s — provincial data platform (kho dữ liệu dùng chung)\n\nCommands:\n", KHO_VERSION);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %s\n", COMMANDS[i].usage);
+    fprintf(f, "\nEvery command takes --data DIR (default $KHO_DATA or ./var). 'kho help COMMAND' for details,\n"
+               "'kho help config' for settings. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid\n"
+               "input, 5 refused by quality checks, 6 busy, 7 conflict.\n");
+}
+
+static void print_command_help(const command_t *c, FILE *f)
+{
+    fprintf(f, "usage: %s [--data DIR]\n\n%s\n", c->usage, c->help);
+}
+
+static int cmd_version(kho_cmdctx_t *ctx, kho_err_t *err)
+{
+    (void)ctx;
+    (void)err;
+    printf("kho %s\n", KHO_VERSION);
+    return 0;
+}
+
+static int cmd_help(kho_cmdctx_t *ctx, kho_err_t *err)
+{
+    if (ctx->args->npos == 0) {
+        print_overview(stdout);
+        return 0;
+    }
+    const char *topic = ctx->args->pos[0];
+    if (strcmp(topic, "config") == 0) {
+        kho_config_print_help(stdout);
+        return 0;
+    }
+    const command_t *c = find_command(topic);
+    if (!c)
+        return kho_err_set(err, KHO_EUSAGE, "no command '%s' (see 'kho help')", topic);
+    print_command_help(c, stdout);
+    return 0;
+}
+
+int kho_cli_exit_code(int code)
+{
+    switch (code) {
+    case KHO_OK: return 0;
+    case KHO_EUSAGE: return 2;
+    case KHO_ENOTFOUND: return 3;
+    case KHO_EINVAL:
+    case KHO_EMEDIA:
+    case KHO_ETOOLARGE: return 4;
+    case KHO_EREJECTED: return 5;
+    case KHO_EBUSY: return 6;
+    case KHO_ECONFLICT: return 7;
+    default: return 1;
+    }
+}
+
+int kho_cli_main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_overview(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    else if (strcmp(name, "--version") == 0)
+        name = "version";
+    const command_t *c = find_command(name);
+    if (!c) {
+        fprintf(stderr, "kho: unknown command '%s' (see 'kho help')\n", argv[1]);
+        return 2;
+    }
+    kho_args_t args;
+    kho_err_t err;
+    kho_err_clear(&err);
+    if (kho_args_parse(argc - 2, argv + 2, c->opts, &args, &err) != 0) {
+        fprintf(stderr, "kho %s: %s\nusage: %s\n", c->name, err.msg, c->usage);
+        return 2;
+    }
+    if (kho_args_flag(&args, "help") || kho_args_flag(&args, "h")) {
+        print_command_help(c, stdout);
+        return 0;
+    }
+    const char *datadir = kho_args_get(&args, "data");
+    if (!datadir || !*datadir)
+        datadir = getenv("KHO_DATA") && *getenv("KHO_DATA") ? getenv("KHO_DATA") : "var";
+    kho_config_t *cfg = NULL;
+    int rc = kho_config_load(datadir, &cfg, &err);
+    if (rc == 0) {
+        int lvl = kho_log_parse_level(kho_config_str(cfg, "log_level"));
+        if (lvl < 0)
+            rc = kho_err_set(&err, KHO_EINVAL, "log_level must be debug, info, warn, error or off");
+        else
+            kho_log_set_level((kho_log_level_t)lvl);
+    }
+    if (rc == 0) {
+        kho_cmdctx_t ctx = {.datadir = datadir, .cfg = cfg, .args = &args};
+        rc = c->run(&ctx, &err);
+    }
+    kho_config_free(cfg);
+    if (rc != 0) {
+        fprintf(stderr, "kho %s: %s\n", c->name, err.msg);
+        if (rc == KHO_EUSAGE)
+            fprintf(stderr, "usage: %s\n", c->usage);
+    }
+    return kho_cli_exit_code(rc);
+}
