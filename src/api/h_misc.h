@@ -1,0 +1,19 @@
+/*
+ * h_misc — small endpoints: the home page, the API index, health, organisations.
+ *
+ *   GET /                      a short Vietnamese page pointing at the API
+ *   GET /api/v1                the list of endpoints
+ *   GET /healthz               {"status":"ok",...} when the database answers
+ *   GET /api/v1/organisations  publishing organisations with dataset counts
+ */
+#ifndef KHO_API_H_MISC_H
+#define KHO_API_H_MISC_H
+
+#include "api/http.h"
+
+void kho_h_index(kho_reqctx_t *rc);
+void kho_h_api_index(kho_reqctx_t *rc);
+void kho_h_health(kho_reqctx_t *rc);
+void kho_h_organisations(kho_reqctx_t *rc);
+
+#endif

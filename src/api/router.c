@@ -1,0 +1,87 @@
+/* router — the route table and dispatch (see router.h). */
+#include "api/router.h"
+
+#include <string.h>
+
+#include "api/h_datasets.h"
+#include "api/h_misc.h"
+#include "api/h_units.h"
+
+static const kho_route_t ROUTES[] = {
+    {"GET", "/", kho_h_index},
+    {"GET", "/healthz", kho_h_health},
+    {"GET", "/api/v1", kho_h_api_index},
+    {"GET", "/api/v1/datasets", kho_h_datasets_list},
+    {"GET", "/api/v1/datasets/{id}", kho_h_dataset},
+    {"GET", "/api/v1/datasets/{id}/rows", kho_h_rows},
+    {"GET", "/api/v1/datasets/{id}/versions", kho_h_versions},
+    {"POST", "/api/v1/datasets/{id}/versions", kho_h_upload},
+    {"GET", "/api/v1/datasets/{id}/versions/{n}", kho_h_version},
+    {"GET", "/api/v1/organisations", kho_h_organisations},
+    {"GET", "/api/v1/units", kho_h_units_search},
+    {"GET", "/api/v1/units/gaps", kho_h_units_gaps},
+    {"GET", "/api/v1/units/{code}", kho_h_unit},
+};
+
+#define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
+
+const kho_route_t *kho_router_routes(size_t *n)
+{
+    *n = NROUTES;
+    return ROUTES;
+}
+
+/* Match the request's segments against a pattern; fills rc->var. */
+static bool match(kho_reqctx_t *rc, const char *pattern)
+{
+    size_t k = 0, nvar = 0;
+    const char *p = pattern;
+    while (*p) {
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (k >= rc->nseg)
+            return false;
+        if (p[0] == '{') {
+            if (nvar < 4)
+                rc->var[nvar++] = rc->seg[k];
+        } else if (strlen(rc->seg[k]) != n || strncmp(rc->seg[k], p, n) != 0)
+            return false;
+        k++;
+        p += n;
+    }
+    return k == rc->nseg;
+}
+
+void kho_router_dispatch(kho_reqctx_t *rc)
+{
+    kho_err_t err;
+    if (kho_http_parse(rc, &err) != 0) {
+        kho_http_send_error(rc->req, &err, NULL);
+        return;
+    }
+    h2o_iovec_t m = rc->req->method;
+    bool head = h2o_memis(m.base, m.len, H2O_STRLIT("HEAD"));
+    char allow[64] = "";
+    for (size_t i = 0; i < NROUTES; i++) {
+        if (!match(rc, ROUTES[i].pattern))
+            continue;
+        const char *want = ROUTES[i].method;
+        if (h2o_memis(m.base, m.len, want, strlen(want)) || (head && strcmp(want, "GET") == 0)) {
+            ROUTES[i].fn(rc);
+            return;
+        }
+        if (!strstr(allow, want))
+            snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "", want);
+    }
+    if (allow[0]) {
+        h2o_add_header(&rc->req->pool, &rc->req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
+        kho_http_send_http_error(rc->req, 405, "method_not_allowed", "%.*s is not allowed here (allowed: %s)",
+                                 (int)(m.len > 16 ? 16 : m.len), m.base, allow);
+        return;
+    }
+    kho_http_send_status(rc->req, KHO_ENOTFOUND, "not_found", "no such path (see /api/v1 for the endpoints)");
+}

@@ -1,0 +1,29 @@
+/*
+ * router — the route table: method, path pattern, handler.
+ *
+ * Patterns are literal segments and {placeholders} ("/api/v1/datasets/{id}");
+ * placeholder values land in rc->var[] in order. HEAD is served as GET. An
+ * unknown path gets 404 and a known path with the wrong method 405 with an
+ * Allow header, both as JSON errors.
+ */
+#ifndef KHO_API_ROUTER_H
+#define KHO_API_ROUTER_H
+
+#include "api/http.h"
+
+typedef void (*kho_handler_fn)(kho_reqctx_t *rc);
+
+typedef struct kho_route {
+    const char *method;
+    const char *pattern;
+    kho_handler_fn fn;
+} kho_route_t;
+
+/* Parse the request, find its route and run the handler (which responds, now
+ * or after deferred work). */
+void kho_router_dispatch(kho_reqctx_t *rc);
+
+/* The route table (for the API index). */
+const kho_route_t *kho_router_routes(size_t *n);
+
+#endif

@@ -1,0 +1,445 @@
+/*
+ * server — event loops, listeners, workers, access log and shutdown on libh2o
+ * (see server.h for the design).
+ *
+ * Loop states: RUNNING -> (stop message) DRAINING: listener closed, h2o asked
+ * to shut its connections down -> STOPPED when the loop has no connection left
+ * or the shutdown deadline passed. Only the loop's own thread touches its
+ * state; other threads talk to it through its two multithread receivers
+ * (`jobs` for finished work, `control` for the stop message).
+ */
+#include "api/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/router.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/pool.h"
+#include "warehouse/datadir.h"
+
+struct kho_loop {
+    h2o_context_t ctx; /* first: the handler finds the loop from req->conn->ctx */
+    h2o_accept_ctx_t accept;
+    kho_server_t *srv;
+    size_t index;
+    int fd;
+    h2o_socket_t *listener;
+    kho_store_t *db;
+    h2o_multithread_receiver_t jobs, control;
+    bool draining;
+    uint64_t deadline_ms;
+    pthread_t tid;
+    int start_rc;
+    kho_err_t start_err;
+};
+
+struct kho_server {
+    const char *datadir;
+    kho_config_t *cfg;
+    h2o_globalconf_t h2o;
+    size_t nloops, nworkers;
+    kho_loop_t *loops;
+    kho_pool_t *pool;
+    pthread_mutex_t write_mu;
+    kho_store_t *writer;
+    pthread_barrier_t ready;
+    bool access_log;
+};
+
+typedef struct job {
+    h2o_multithread_message_t super; /* first: the receiver gets a list of these */
+    kho_loop_t *loop;
+    h2o_req_t *req;
+    kho_work_fn work;
+    kho_done_fn done;
+    void *data;
+} job_t;
+
+/* ---- workers and jobs ------------------------------------------------------------ */
+
+static void run_job(void *arg)
+{
+    job_t *j = arg;
+    j->work(j->data);
+    h2o_multithread_send_message(&j->loop->jobs, &j->super);
+}
+
+static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        job_t *j = H2O_STRUCT_FROM_MEMBER(job_t, super.link, messages->next);
+        h2o_linklist_unlink(&j->super.link);
+        j->done(j->req, j->data);
+        free(j);
+    }
+}
+
+int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void *data)
+{
+    job_t *j = kho_xcalloc(1, sizeof *j);
+    j->loop = rc->loop;
+    j->req = rc->req;
+    j->work = work;
+    j->done = done;
+    j->data = data;
+    if (kho_pool_submit(rc->srv->pool, run_job, j) != 0) {
+        free(j);
+        kho_http_send_status(rc->req, KHO_EBUSY, "shutting_down", "the server is shutting down");
+        return -1;
+    }
+    return 0;
+}
+
+kho_store_t *kho_server_writer_lock(kho_server_t *srv)
+{
+    pthread_mutex_lock(&srv->write_mu);
+    return srv->writer;
+}
+
+void kho_server_writer_unlock(kho_server_t *srv)
+{
+    pthread_mutex_unlock(&srv->write_mu);
+}
+
+/* ---- request entry and access log ------------------------------------------------ */
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    kho_loop_t *loop = (kho_loop_t *)req->conn->ctx;
+    kho_reqctx_t *rc = h2o_mem_alloc_pool(&req->pool, sizeof *rc);
+    memset(rc, 0, sizeof *rc);
+    rc->req = req;
+    rc->loop = loop;
+    rc->srv = loop->srv;
+    rc->db = loop->db;
+    rc->cfg = loop->srv->cfg;
+    kho_router_dispatch(rc);
+    return 0;
+}
+
+static void log_access(h2o_logger_t *self, h2o_req_t *req)
+{
+    (void)self;
+    kho_loop_t *loop = (kho_loop_t *)req->conn->ctx;
+    if (!loop->srv->access_log)
+        return;
+    /* h2o's timestamps are the loop's cached clock; measure to the real now */
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    int64_t usec = h2o_timeval_is_null(&req->timestamps.request_begin_at)
+                       ? 0
+                       : h2o_timeval_subtract(&req->timestamps.request_begin_at, &now);
+    char ts[40], line[1024];
+    kho_log_timestamp(ts, sizeof ts);
+    size_t plen = req->input.path.len > 300 ? 300 : req->input.path.len;
+    int n = snprintf(line, sizeof line, "%s ACCESS %.*s %.*s%s %d %zuB %.3fms", ts, (int)req->input.method.len,
+                     req->input.method.base, (int)plen, req->input.path.base, plen < req->input.path.len ? "..." : "",
+                     req->res.status, req->bytes_sent, (double)usec / 1000.0);
+    if (n > 0)
+        kho_log_line(line, (unsigned long)(n < (int)sizeof line ? n : (int)sizeof line - 1));
+}
+
+static void register_logger(h2o_pathconf_t *pc)
+{
+    h2o_logger_t *lg = h2o_create_logger(pc, sizeof *lg);
+    lg->log_access = log_access;
+}
+
+/* ---- listeners ------------------------------------------------------------------- */
+
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, kho_err_t *err)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || colon == spec)
+        return kho_err_set(err, KHO_EUSAGE, "listen address '%s' must be ADDRESS:PORT (127.0.0.1:8080, [::1]:8080)",
+                           spec);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - spec), spec);
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return kho_err_set(err, KHO_EUSAGE, "bad port in listen address '%s'", spec);
+    memset(ss, 0, sizeof *ss);
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+        host[hl - 1] = '\0';
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host + 1, &a6->sin6_addr) != 1)
+            return kho_err_set(err, KHO_EUSAGE, "bad IPv6 address in '%s'", spec);
+        *len = sizeof *a6;
+        return 0;
+    }
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &a4->sin_addr) != 1)
+        return kho_err_set(err, KHO_EUSAGE, "bad IPv4 address in '%s' (use a numeric address such as 127.0.0.1)",
+                           spec);
+    *len = sizeof *a4;
+    return 0;
+}
+
+static int open_listener(const struct sockaddr_storage *ss, socklen_t len, bool reuseport, int *out, kho_err_t *err)
+{
+    int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd < 0)
+        return kho_err_set(err, KHO_EIO, "socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (reuseport)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+    if (bind(fd, (const struct sockaddr *)ss, len) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        return kho_err_set(err, KHO_EIO, "cannot listen on the address: %s", strerror(e));
+    }
+    *out = fd;
+    return 0;
+}
+
+/* Open one SO_REUSEPORT listener per loop on the same address. A probe bind
+ * without SO_REUSEPORT first makes sure no other program holds the port (with
+ * SO_REUSEPORT alone, a second server would silently share it). Port 0 picks a
+ * free port, which every loop then shares. */
+static int open_listeners(kho_server_t *srv, char *shown, size_t shownsz, kho_err_t *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    const char *spec = kho_config_str(srv->cfg, "listen");
+    int rc = parse_listen(spec, &ss, &len, err);
+    if (rc != 0)
+        return rc;
+    int probe;
+    if ((rc = open_listener(&ss, len, false, &probe, err)) != 0) {
+        kho_err_prefix(err, "%s", spec);
+        return rc;
+    }
+    getsockname(probe, (struct sockaddr *)&ss, &len); /* learns the port when 0 was asked */
+    close(probe);
+    for (size_t i = 0; i < srv->nloops; i++) {
+        srv->loops[i].fd = -1;
+        if ((rc = open_listener(&ss, len, true, &srv->loops[i].fd, err)) != 0) {
+            kho_err_prefix(err, "%s", spec);
+            return rc;
+        }
+    }
+    char host[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
+        snprintf(shown, shownsz, "http://[%s]:%u", host, ntohs(a6->sin6_port));
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
+        snprintf(shown, shownsz, "http://%s:%u", host, ntohs(a4->sin_port));
+    }
+    return 0;
+}
+
+static void on_accept(h2o_socket_t *listener, const char *errmsg)
+{
+    if (errmsg)
+        return;
+    kho_loop_t *loop = listener->data;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock)
+        h2o_accept(&loop->accept, sock);
+}
+
+/* ---- loop threads ------------------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    kho_loop_t *loop = H2O_STRUCT_FROM_MEMBER(kho_loop_t, control, receiver);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        free(m);
+    }
+    if (loop->draining)
+        return;
+    loop->draining = true;
+    loop->deadline_ms = now_ms() + (uint64_t)kho_config_int(loop->srv->cfg, "shutdown_timeout_s") * 1000;
+    if (loop->listener) {
+        h2o_socket_read_stop(loop->listener);
+        h2o_socket_close(loop->listener);
+        loop->listener = NULL;
+        loop->fd = -1;
+    }
+    h2o_context_request_shutdown(&loop->ctx);
+}
+
+static bool loop_idle(kho_loop_t *loop)
+{
+    return h2o_linklist_is_empty(&loop->ctx.http1._conns) && h2o_linklist_is_empty(&loop->ctx.http2._conns);
+}
+
+static void *loop_main(void *arg)
+{
+    kho_loop_t *loop = arg;
+    kho_server_t *srv = loop->srv;
+    h2o_context_init(&loop->ctx, h2o_evloop_create(), &srv->h2o);
+    h2o_multithread_register_receiver(loop->ctx.queue, &loop->jobs, on_jobs_done);
+    h2o_multithread_register_receiver(loop->ctx.queue, &loop->control, on_control);
+    loop->accept.ctx = &loop->ctx;
+    loop->accept.hosts = srv->h2o.hosts;
+    loop->start_rc = kho_datadir_open(srv->datadir, srv->cfg, true, &loop->db, &loop->start_err);
+    if (loop->start_rc == 0) {
+        loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
+        loop->listener->data = loop;
+        h2o_socket_read_start(loop->listener, on_accept);
+    } else {
+        close(loop->fd);
+        loop->fd = -1;
+    }
+    pthread_barrier_wait(&srv->ready);
+    bool clean = true;
+    if (loop->start_rc == 0) {
+        while (!(loop->draining && loop_idle(loop))) {
+            h2o_evloop_run(loop->ctx.loop, 100);
+            if (loop->draining && now_ms() > loop->deadline_ms) {
+                kho_warn("loop %zu: shutdown timeout with requests still open", loop->index);
+                clean = false;
+                break;
+            }
+        }
+    }
+    if (clean) {
+        /* h2o's shutdown request arms a one-second GOAWAY resend for HTTP/2 even
+         * with no HTTP/2 connection; disarm it so the context can be disposed */
+        if (h2o_timeout_is_linked(&loop->ctx.http2._graceful_shutdown_timeout))
+            h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
+        h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->jobs);
+        h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->control);
+        h2o_evloop_t *evloop = loop->ctx.loop;
+        h2o_context_dispose(&loop->ctx);
+        h2o_evloop_destroy(evloop);
+    }
+    kho_store_close(loop->db);
+    loop->db = NULL;
+    return NULL;
+}
+
+/* ---- run ---------------------------------------------------------------------------- */
+
+static size_t ncpu(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+static void setup_h2o(kho_server_t *srv)
+{
+    h2o_config_init(&srv->h2o);
+    srv->h2o.max_request_entity_size = (size_t)kho_config_int(srv->cfg, "max_body_mb") * 1024 * 1024;
+    srv->h2o.http1.upgrade_to_http2 = 0;
+    srv->h2o.http2.graceful_shutdown_timeout = 0; /* no HTTP/2; nothing to wait for at shutdown */
+    srv->h2o.server_name = h2o_iovec_init(H2O_STRLIT("kho"));
+    h2o_hostconf_t *host = h2o_config_register_host(&srv->h2o, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(host, "/", 0);
+    h2o_handler_t *h = h2o_create_handler(pc, sizeof *h);
+    h->on_req = on_req;
+    register_logger(pc);
+    register_logger(&host->fallback_path);
+}
+
+static void stop_loops(kho_server_t *srv)
+{
+    for (size_t i = 0; i < srv->nloops; i++) {
+        if (srv->loops[i].start_rc != 0) /* never ran: its receivers are gone */
+            continue;
+        h2o_multithread_message_t *m = kho_xcalloc(1, sizeof *m);
+        h2o_multithread_send_message(&srv->loops[i].control, m);
+    }
+}
+
+int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
+{
+    kho_server_t srv = {.datadir = datadir, .cfg = cfg};
+    srv.nloops = kho_config_int(cfg, "threads") > 0 ? (size_t)kho_config_int(cfg, "threads") : ncpu();
+    srv.nworkers = kho_config_int(cfg, "workers") > 0 ? (size_t)kho_config_int(cfg, "workers") : ncpu();
+    srv.access_log = strcmp(kho_config_str(cfg, "access_log"), "off") != 0;
+    if (srv.nloops > 256 || srv.nworkers > 256)
+        return kho_err_set(err, KHO_EUSAGE, "threads and workers must be at most 256");
+    int rc = kho_datadir_open(datadir, cfg, false, &srv.writer, err);
+    if (rc != 0)
+        return rc;
+    pthread_mutex_init(&srv.write_mu, NULL);
+    srv.loops = kho_xcalloc(srv.nloops, sizeof *srv.loops);
+    char shown[128];
+    rc = open_listeners(&srv, shown, sizeof shown, err);
+    if (rc != 0) {
+        for (size_t i = 0; i < srv.nloops; i++)
+            if (srv.loops[i].fd > 0)
+                close(srv.loops[i].fd);
+        goto done;
+    }
+
+    /* Signals go to this thread only (sigwait); threads inherit the mask. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    setup_h2o(&srv);
+    srv.pool = kho_pool_new(srv.nworkers, NULL, NULL, NULL);
+    pthread_barrier_init(&srv.ready, NULL, (unsigned)srv.nloops + 1);
+    for (size_t i = 0; i < srv.nloops; i++) {
+        srv.loops[i].srv = &srv;
+        srv.loops[i].index = i;
+        pthread_create(&srv.loops[i].tid, NULL, loop_main, &srv.loops[i]);
+    }
+    pthread_barrier_wait(&srv.ready);
+    for (size_t i = 0; i < srv.nloops && rc == 0; i++)
+        if (srv.loops[i].start_rc != 0) {
+            *err = srv.loops[i].start_err;
+            rc = srv.loops[i].start_rc;
+        }
+    if (rc == 0) {
+        kho_info("kho serve: listening on %s (%zu event loops, %zu workers, data directory %s)", shown, srv.nloops,
+                 srv.nworkers, datadir);
+        int sig = 0;
+        sigwait(&set, &sig);
+        kho_info("kho serve: %s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    stop_loops(&srv);
+    for (size_t i = 0; i < srv.nloops; i++)
+        pthread_join(srv.loops[i].tid, NULL);
+    kho_pool_free(srv.pool);
+    pthread_barrier_destroy(&srv.ready);
+    h2o_config_dispose(&srv.h2o);
+    if (rc == 0)
+        kho_info("kho serve: stopped cleanly");
+done:
+    free(srv.loops);
+    kho_store_checkpoint(srv.writer);
+    kho_store_close(srv.writer);
+    pthread_mutex_destroy(&srv.write_mu);
+    return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * server — kho's HTTP server on libh2o (evloop).
+ *
+ * Threads
+ *   One event loop per core (setting `threads`), each with its own SO_REUSEPORT
+ *   listening socket on the same address, its own h2o context and its own
+ *   read-only database connection. Handlers run on the loop; they do only
+ *   fast, bounded work there (an indexed page of rows, a catalog lookup).
+ *   Anything that can take long (an upload, later sandbox queries, exports,
+ *   password hashing) goes to a pool of worker threads (`workers`) through
+ *   kho_server_defer(); the result comes back to the request's own loop
+ *   through h2o's multithread queue, and the loop sends the response.
+ *
+ * Request lifetime
+ *   The server speaks HTTP/1.1 (no TLS, no h2c upgrade). h2o's HTTP/1 code stops
+ *   reading a connection while a request is being processed, so a request and
+ *   its body stay valid until the response is sent, and a deferred job may read
+ *   them from its worker. Enabling HTTP/2 (with TLS) must copy request bodies
+ *   before deferring, because an HTTP/2 stream can be reset under the job.
+ *
+ * Shutdown
+ *   SIGINT or SIGTERM: every loop closes its listener and asks its connections
+ *   to finish (idle keep-alive connections close at once, busy ones after their
+ *   response), the loops stop when no connection is left (or after
+ *   `shutdown_timeout_s`), the workers drain, and the database is checkpointed
+ *   and closed.
+ */
+#ifndef KHO_API_SERVER_H
+#define KHO_API_SERVER_H
+
+#include <h2o.h>
+
+#include "api/http.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "store/store.h"
+
+/* Serve the data directory until SIGINT/SIGTERM. Returns 0 after a clean
+ * shutdown, or an error (address in use, data directory not initialised). */
+int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err) KHO_WUR;
+
+/* Run work(data) on a worker thread, then done(req, data) back on the request's
+ * event loop, where it must send the response. Returns 0 when queued. When the
+ * server is stopping it returns -1 after answering 503; neither function runs
+ * and the caller still owns data. */
+typedef void (*kho_work_fn)(void *data);
+typedef void (*kho_done_fn)(h2o_req_t *req, void *data);
+int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void *data);
+
+/* The one writing database connection, locked for the caller (a worker); unlock
+ * when done. Writers across processes are serialised by SQLite itself. */
+kho_store_t *kho_server_writer_lock(kho_server_t *srv);
+void kho_server_writer_unlock(kho_server_t *srv);
+
+#endif
