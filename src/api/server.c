@@ -337,6 +337,7 @@ static void *loop_main(void *arg)
         h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->control);
         h2o_evloop_t *evloop = loop->ctx.loop;
         h2o_context_dispose(&loop->ctx);
+        h2o_evloop_run(evloop, 0); /* let sockets closed by the dispose be freed */
         h2o_evloop_destroy(evloop);
     }
     kho_store_close(loop->db);

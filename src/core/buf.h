@@ -25,7 +25,7 @@ void kho_buf_append(kho_buf_t *b, const void *p, size_t n);
 void kho_buf_puts(kho_buf_t *b, const char *s);
 void kho_buf_putc(kho_buf_t *b, char c);
 void kho_buf_printf(kho_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void kho_buf_vprintf(kho_buf_t *b, const char *fmt, va_list ap);
+void kho_buf_vprintf(kho_buf_t *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 /* Forget the content, keep the storage. */
 void kho_buf_reset(kho_buf_t *b);
 /* The content as a C string (borrowed; "" when empty). */

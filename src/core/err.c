@@ -5,7 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static int vset(kho_err_t *err, int code, const char *kind, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static int vset(kho_err_t *err, int code, const char *kind, const char *fmt,
+                                                     va_list ap)
 {
     if (!err)
         return code;
