@@ -224,8 +224,11 @@ int kho_cmd_import(kho_cmdctx_t *ctx, kho_err_t *err)
     kho_ingest_result_t res;
     rc = kho_ingest(w, &src, &o, &res, err);
     if (rc == 0) {
-        printf("kho: imported %s into %s version %lld: %llu rows loaded, %llu rejected\n", base, o.dataset,
-               (long long)res.version, (unsigned long long)res.rows_loaded, (unsigned long long)res.rows_rejected);
+        printf("kho: imported %s into %s version %lld: %llu rows loaded, %llu rejected (%.2f s: check %.2f s, load "
+               "%.2f s)\n",
+               base, o.dataset, (long long)res.version, (unsigned long long)res.rows_loaded,
+               (unsigned long long)res.rows_rejected, res.check_seconds + res.load_seconds, res.check_seconds,
+               res.load_seconds);
         print_rejects(res.quality, stdout, 10);
     } else if (res.quality)
         print_rejects(res.quality, stderr, 10);

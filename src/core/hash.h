@@ -20,8 +20,13 @@ void kho_sha256_final(kho_sha256_t *h, char hex[65]);
 /* Release a digest that will not be finished (NULL-safe on an unstarted one). */
 void kho_sha256_abort(kho_sha256_t *h);
 
-/* 64-bit keyed hash (SipHash-2-4, fixed key) of a byte string. Not for security. */
+/* 64-bit keyed hash (SipHash-2-4) of a byte string, with a key drawn at random
+ * once per process, so that hash tables keyed by client data (JSON keys) cannot
+ * be flooded with chosen collisions. */
 uint64_t kho_hash64(const void *p, size_t n);
+/* Fast 64-bit hash of a byte string, not keyed: for statistics (distinct counts),
+ * where a collision only miscounts. */
+uint64_t kho_hash_fast(const void *p, size_t n);
 /* Mix a 64-bit value into a well-distributed hash (splitmix64 finaliser). */
 uint64_t kho_hash_u64(uint64_t x);
 

@@ -60,21 +60,35 @@ static bool isdig(char c)
 /* ---- numbers -------------------------------------------------------------------- */
 
 /* Parse s as a number with the given group and decimal separators into a plain
- * C-locale form in out ("-1234.5"). Returns false when s is not such a number. */
+ * C-locale form in out ("-1234.5"). For whole numbers *is_int is set and, when
+ * the value fits 64 bits, *fits and *iv. Returns false when s is not such a number. */
 static bool scan_number(const char *s, size_t n, char group, char dec, bool allow_exp, char *out, size_t outsz,
-                        bool *is_int)
+                        bool *is_int, bool *fits, int64_t *iv)
 {
     size_t i = 0, k = 0;
+    bool neg = false, over = false;
+    uint64_t u = 0;
+    *fits = false;
     if (n == 0 || n >= outsz)
         return false;
     if (s[0] == '-' || s[0] == '+') {
-        if (s[0] == '-')
+        neg = s[0] == '-';
+        if (neg)
             out[k++] = '-';
         i++;
     }
+#define DIGIT(c)                                                                                                       \
+    do {                                                                                                               \
+        unsigned d_ = (unsigned)((c) - '0');                                                                           \
+        over |= u > (UINT64_MAX - d_) / 10;                                                                            \
+        u = u * 10 + d_;                                                                                               \
+        out[k++] = (c);                                                                                                \
+    } while (0)
     size_t start = i;
-    while (i < n && isdig(s[i]))
-        out[k++] = s[i++];
+    while (i < n && isdig(s[i])) {
+        DIGIT(s[i]);
+        i++;
+    }
     size_t lead = i - start;
     if (lead == 0)
         return false;
@@ -84,15 +98,16 @@ static bool scan_number(const char *s, size_t n, char group, char dec, bool allo
         while (i < n && s[i] == group) {
             if (i + 4 > n || !isdig(s[i + 1]) || !isdig(s[i + 2]) || !isdig(s[i + 3]))
                 return false;
-            out[k++] = s[i + 1];
-            out[k++] = s[i + 2];
-            out[k++] = s[i + 3];
+            DIGIT(s[i + 1]);
+            DIGIT(s[i + 2]);
+            DIGIT(s[i + 3]);
             i += 4;
         }
         if (i < n && isdig(s[i]))
             return false;
     } else if (lead > 1 && s[start] == '0')
         return false; /* leading zero: a code such as 007 */
+#undef DIGIT
     *is_int = true;
     if (i < n && s[i] == dec) {
         i++;
@@ -116,29 +131,25 @@ static bool scan_number(const char *s, size_t n, char group, char dec, bool allo
         *is_int = false;
     }
     out[k] = '\0';
-    return i == n;
-}
-
-static bool to_int(const char *plain, int64_t *v)
-{
-    errno = 0;
-    char *end;
-    long long x = strtoll(plain, &end, 10);
-    if (errno || *end)
+    if (i != n)
         return false;
-    *v = x;
+    if (*is_int && !over && u <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX)) {
+        *fits = true;
+        *iv = neg ? (int64_t)(0 - u) : (int64_t)u;
+    }
     return true;
 }
 
 int kho_parse_number(const char *s, size_t n, kho_decimal_t dec, bool *is_int, int64_t *iv, double *dv)
 {
     char plain[128];
+    bool fits;
     trim(&s, &n);
-    bool ok = dec == KHO_DEC_DOT ? scan_number(s, n, ',', '.', true, plain, sizeof plain, is_int)
-                                 : scan_number(s, n, '.', ',', false, plain, sizeof plain, is_int);
+    bool ok = dec == KHO_DEC_DOT ? scan_number(s, n, ',', '.', true, plain, sizeof plain, is_int, &fits, iv)
+                                 : scan_number(s, n, '.', ',', false, plain, sizeof plain, is_int, &fits, iv);
     if (!ok)
         return -1;
-    if (*is_int && to_int(plain, iv))
+    if (*is_int && fits)
         return 0;
     *is_int = false;
     *dv = strtod(plain, NULL);
@@ -224,13 +235,29 @@ static size_t scan_date(const char *s, size_t n, int *y, int *m, int *d)
     return valid_ymd(*y, *m, *d) ? i + 4 : 0;
 }
 
+/* "YYYY-MM-DD" into out[0..10) (no NUL); y, m, d already validated. */
+static void put_ymd(char *out, int y, int m, int d)
+{
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10);
+    out[9] = (char)('0' + d % 10);
+}
+
 int kho_parse_date(const char *s, size_t n, char out[11])
 {
     int y, m, d;
     trim(&s, &n);
     if (scan_date(s, n, &y, &m, &d) != n || n == 0)
         return -1;
-    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    put_ymd(out, y, m, d);
+    out[10] = '\0';
     return 0;
 }
 
@@ -303,21 +330,22 @@ unsigned kho_classify(const char *s, size_t n)
     char c0 = s[0];
     if (isdig(c0) || c0 == '-' || c0 == '+') {
         char pc[128], pd[128];
-        bool ic = false, id = false;
-        bool nc = scan_number(s, n, '.', ',', false, pc, sizeof pc, &ic);
-        bool nd = scan_number(s, n, ',', '.', true, pd, sizeof pd, &id);
+        bool ic = false, id = false, fc = false, fd = false;
         int64_t v;
+        bool nc = scan_number(s, n, '.', ',', false, pc, sizeof pc, &ic, &fc, &v);
+        bool nd = scan_number(s, n, ',', '.', true, pd, sizeof pd, &id, &fd, &v);
         if (nc) {
             bits |= KHO_C_NUM_COMMA;
-            if (ic && to_int(pc, &v))
+            if (ic && fc)
                 bits |= KHO_C_INT_COMMA;
         }
         if (nd) {
             bits |= KHO_C_NUM_DOT;
-            if (id && to_int(pd, &v))
+            if (id && fd)
                 bits |= KHO_C_INT_DOT;
         }
-        if (nc && nd && strcmp(pc, pd) != 0)
+        /* read both ways, a separator is a group mark in one and the decimal mark in the other */
+        if (nc && nd && (memchr(s, '.', n) || memchr(s, ',', n)))
             bits |= KHO_C_AMBIG;
         if (n == 5 && isdig(s[1]) && isdig(s[2]) && isdig(s[3]) && isdig(s[4]) && isdig(c0))
             bits |= KHO_C_CODE5;
@@ -341,12 +369,12 @@ unsigned kho_classify(const char *s, size_t n)
 unsigned kho_classify_json_number(const char *s, size_t n)
 {
     char pd[128];
-    bool id = false;
+    bool id = false, fd = false;
     int64_t v;
     unsigned bits = 0;
-    if (scan_number(s, n, '\x01', '.', true, pd, sizeof pd, &id)) { /* no group separator */
+    if (scan_number(s, n, '\x01', '.', true, pd, sizeof pd, &id, &fd, &v)) { /* no group separator */
         bits |= KHO_C_NUM_DOT;
-        if (id && to_int(pd, &v))
+        if (id && fd)
             bits |= KHO_C_INT_DOT;
     }
     return bits;
@@ -356,16 +384,24 @@ unsigned kho_classify_json_number(const char *s, size_t n)
 
 void kho_nullmarks_init(kho_nullmarks_t *m, const char *spec)
 {
-    m->marks = NULL;
-    m->n = 0;
-    size_t cap = 0;
+    memset(m, 0, sizeof *m);
+    size_t cap = 0, lcap = 0;
     const char *p = spec;
     while (p && *p) {
         const char *bar = strchr(p, '|');
         size_t len = bar ? (size_t)(bar - p) : strlen(p);
         if (len) {
             m->marks = kho_xgrow(m->marks, &cap, m->n + 1, sizeof *m->marks);
-            m->marks[m->n++] = kho_xstrndup(p, len);
+            m->lens = kho_xgrow(m->lens, &lcap, m->n + 1, sizeof *m->lens);
+            m->marks[m->n] = kho_xstrndup(p, len);
+            m->lens[m->n++] = len;
+            m->maxlen = len > m->maxlen ? len : m->maxlen;
+            unsigned char c = (unsigned char)p[0];
+            m->first[c] = true;
+            if (c >= 'a' && c <= 'z')
+                m->first[c - 32] = true;
+            if (c >= 'A' && c <= 'Z')
+                m->first[c + 32] = true;
         }
         p = bar ? bar + 1 : NULL;
     }
@@ -376,8 +412,8 @@ void kho_nullmarks_free(kho_nullmarks_t *m)
     for (size_t i = 0; i < m->n; i++)
         free(m->marks[i]);
     free(m->marks);
-    m->marks = NULL;
-    m->n = 0;
+    free(m->lens);
+    memset(m, 0, sizeof *m);
 }
 
 bool kho_is_null(const kho_nullmarks_t *m, const char *s, size_t n)
@@ -385,10 +421,10 @@ bool kho_is_null(const kho_nullmarks_t *m, const char *s, size_t n)
     trim(&s, &n);
     if (n == 0)
         return true;
-    if (n > 8)
+    if (n > m->maxlen || !m->first[(unsigned char)s[0]])
         return false;
     for (size_t i = 0; i < m->n; i++)
-        if (strlen(m->marks[i]) == n && strncasecmp(m->marks[i], s, n) == 0)
+        if (m->lens[i] == n && strncasecmp(m->marks[i], s, n) == 0)
             return true;
     return false;
 }

@@ -78,7 +78,9 @@ int kho_parse_datetime(const char *s, size_t n, char out[48]);
 
 typedef struct kho_nullmarks {
     char **marks;
-    size_t n;
+    size_t *lens;
+    size_t n, maxlen;
+    bool first[256]; /* bytes that start some mark, in either ASCII case */
 } kho_nullmarks_t;
 
 /* Parse a '|'-separated list ("-|..|N/A"). The caller frees with kho_nullmarks_free. */

@@ -8,9 +8,11 @@
  */
 #include "warehouse/ingest.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "core/jsonw.h"
@@ -36,7 +38,7 @@ typedef struct col {
     kho_example_t unknown_ex[KHO_INFER_EXAMPLES];
     size_t n_unknown_ex;
     kho_colstats_t stats;
-    char scratch[48];      /* converted date/time, bound static until the row is stepped */
+    char scratch[48];      /* converted date/time before it is copied into a batch */
 } col_t;
 
 typedef struct ingest {
@@ -567,32 +569,85 @@ static int create_table(ingest_t *g, const char *table, kho_stmt_t **insert)
     return rc;
 }
 
-/* Convert and bind one non-null cell; updates the column statistics. */
-static void bind_cell(kho_stmt_t *st, int idx, col_t *c, const kho_cell_t *cell)
+/* Pass 2 runs as a pipeline of two threads: a producer reads, checks and
+ * converts rows into batches of typed values (and keeps the statistics); the
+ * calling thread, which owns the database connection, binds and inserts them.
+ * Parsing and SQLite's work overlap, so the load takes about as long as the
+ * slower of the two rather than their sum. At most NBATCH batches are in flight:
+ * memory stays bounded whatever the file size. */
+
+#define BATCH_ROWS 1024
+#define NBATCH 4
+
+typedef enum { V_NULL, V_INT, V_REAL, V_TEXT } vkind_t;
+
+typedef struct val {
+    vkind_t kind;
+    size_t len;
+    union {
+        int64_t i;
+        double d;
+        size_t off; /* V_TEXT: offset in the batch's text arena */
+    } u;
+} val_t;
+
+typedef struct batch {
+    size_t nrows;
+    val_t *vals; /* BATCH_ROWS x ncols */
+    kho_buf_t text;
+} batch_t;
+
+typedef struct pipe {
+    ingest_t *g;
+    const kho_source_t *src;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch_t batch[NBATCH];
+    size_t head, count; /* filled batches: batch[head .. head+count) mod NBATCH */
+    bool done;          /* producer finished (see rc) */
+    bool stop;          /* consumer failed: producer should give up */
+    int rc;
+    kho_err_t err;
+} pipe_t;
+
+static void put_text(batch_t *b, val_t *v, const char *s, size_t n)
 {
-    bool is_int, b;
+    v->kind = V_TEXT;
+    v->len = n;
+    v->u.off = b->text.len;
+    kho_buf_append(&b->text, s, n);
+}
+
+/* Convert one non-null cell into v; updates the column statistics. */
+static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v, kho_buf_t *tmp)
+{
+    bool is_int, flag;
     int64_t iv = 0;
     double dv = 0;
     kho_decimal_t dec = cell->kind == KHO_CELL_NUMBER ? KHO_DEC_DOT : c->dec;
     switch (c->out.type) {
     case KHO_TYPE_INTEGER:
     case KHO_TYPE_REAL:
+        /* a declared column accepts either convention; the column's own comes first */
         if (kho_parse_number(cell->s, cell->n, dec, &is_int, &iv, &dv) != 0)
             (void)kho_parse_number(cell->s, cell->n, dec == KHO_DEC_DOT ? KHO_DEC_COMMA : KHO_DEC_DOT, &is_int, &iv,
                                    &dv);
         if (c->out.type == KHO_TYPE_INTEGER) {
-            kho_stmt_bind_int(st, idx, iv);
+            v->kind = V_INT;
+            v->u.i = iv;
             kho_colstats_int(&c->stats, iv);
         } else {
-            double x = is_int ? (double)iv : dv;
-            kho_stmt_bind_double(st, idx, x);
-            kho_colstats_real(&c->stats, x);
+            v->kind = V_REAL;
+            v->u.d = is_int ? (double)iv : dv;
+            kho_colstats_real(&c->stats, v->u.d);
         }
         return;
     case KHO_TYPE_BOOLEAN:
-        b = cell->kind == KHO_CELL_TRUE || (cell->kind != KHO_CELL_FALSE && kho_parse_bool(cell->s, cell->n, &b) == 0 && b);
-        kho_stmt_bind_int(st, idx, b);
-        kho_colstats_int(&c->stats, b);
+        flag = cell->kind == KHO_CELL_TRUE ||
+               (cell->kind != KHO_CELL_FALSE && kho_parse_bool(cell->s, cell->n, &flag) == 0 && flag);
+        v->kind = V_INT;
+        v->u.i = flag;
+        kho_colstats_int(&c->stats, flag);
         return;
     case KHO_TYPE_DATE:
     case KHO_TYPE_DATETIME:
@@ -600,49 +655,176 @@ static void bind_cell(kho_stmt_t *st, int idx, col_t *c, const kho_cell_t *cell)
             (void)kho_parse_date(cell->s, cell->n, c->scratch);
         else
             (void)kho_parse_datetime(cell->s, cell->n, c->scratch);
-        kho_stmt_bind_text_static(st, idx, c->scratch, strlen(c->scratch));
-        kho_colstats_text(&c->stats, c->scratch, strlen(c->scratch));
+        put_text(b, v, c->scratch, strlen(c->scratch));
+        kho_colstats_text(&c->stats, c->scratch, v->len);
         return;
-    default:
-        kho_stmt_bind_text_static(st, idx, cell->s, cell->n);
-        kho_colstats_text(&c->stats, cell->s, cell->n);
+    default: {
+        const char *s = cell->s;
+        size_t n = cell->n;
+        kho_buf_reset(tmp);
+        if (kho_text_nfc(s, n, tmp)) {
+            s = tmp->data;
+            n = tmp->len;
+        }
+        put_text(b, v, s, n);
+        kho_colstats_text(&c->stats, s, n);
+    }
     }
 }
 
-static int load_rows(ingest_t *g, const kho_source_t *src, kho_stmt_t *st)
+/* Producer: wait for a free batch; NULL when the consumer asked to stop. */
+static batch_t *free_batch(pipe_t *p)
 {
+    pthread_mutex_lock(&p->mu);
+    while (p->count == NBATCH && !p->stop)
+        pthread_cond_wait(&p->cv, &p->mu);
+    batch_t *b = p->stop ? NULL : &p->batch[(p->head + p->count) % NBATCH];
+    pthread_mutex_unlock(&p->mu);
+    return b;
+}
+
+static void publish(pipe_t *p, bool last, int rc)
+{
+    pthread_mutex_lock(&p->mu);
+    if (!last)
+        p->count++;
+    else {
+        p->done = true;
+        p->rc = rc;
+    }
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+}
+
+static void *produce(void *arg)
+{
+    pipe_t *p = arg;
+    ingest_t *g = p->g;
     kho_reader_t *r = NULL;
-    int rc = open_reader(g, src, false, &r);
-    if (rc != 0)
-        return rc;
+    kho_buf_t tmp = KHO_BUF_INIT;
+    kho_reader_opts_t ro = {.format = g->o->format, .delimiter = g->o->delimiter, .max_field = g->o->max_field};
+    int rc = kho_reader_open(p->src, &ro, &r, &p->err);
+    batch_t *b = NULL;
     kho_record_t *rec;
-    uint64_t expected = g->rows_read - g->rows_rejected;
-    while ((rc = kho_reader_next(r, &rec, g->err)) == 1) {
+    while (rc == 0) {
+        if (!b) {
+            if (!(b = free_batch(p)))
+                break;
+            b->nrows = 0;
+            kho_buf_reset(&b->text);
+        }
+        int nx = kho_reader_next(r, &rec, &p->err);
+        if (nx <= 0) {
+            rc = nx;
+            break;
+        }
         verdict_t v = row_verdict(g, rec);
         if (v.reject)
             continue;
         if (rec->n > g->ncols) {
-            rc = kho_err_set(g->err, KHO_ECONFLICT, "%s changed while it was being imported", src->name);
+            rc = kho_err_set(&p->err, KHO_ECONFLICT, "%s changed while it was being imported", p->src->name);
             break;
         }
-        kho_stmt_bind_int(st, 1, (int64_t)++g->rows_loaded);
+        val_t *row = b->vals + b->nrows * g->ncols;
         for (size_t i = 0; i < g->ncols; i++) {
             col_t *c = &g->cols[i];
             if (i >= rec->n || g->bits[i] == NULL_BITS) {
-                kho_stmt_bind_null(st, (int)i + 2);
+                row[i].kind = V_NULL;
                 kho_colstats_null(&c->stats);
             } else
-                bind_cell(st, (int)i + 2, c, &rec->cells[i]);
+                convert_cell(c, &rec->cells[i], b, &row[i], &tmp);
         }
-        rc = kho_stmt_step(st, g->err);
+        g->rows_loaded++;
+        if (++b->nrows == BATCH_ROWS) {
+            publish(p, false, 0);
+            b = NULL;
+        }
+    }
+    if (rc == 0 && b && b->nrows)
+        publish(p, false, 0);
+    publish(p, true, rc);
+    kho_reader_free(r);
+    kho_buf_free(&tmp);
+    return NULL;
+}
+
+/* Consumer: insert one batch; row numbers continue from *next_row. */
+static int insert_batch(ingest_t *g, kho_stmt_t *st, const batch_t *b, int64_t *next_row)
+{
+    for (size_t r = 0; r < b->nrows; r++) {
+        const val_t *row = b->vals + r * g->ncols;
+        kho_stmt_bind_int(st, 1, ++*next_row);
+        for (size_t i = 0; i < g->ncols; i++) {
+            int idx = (int)i + 2;
+            switch (row[i].kind) {
+            case V_NULL: kho_stmt_bind_null(st, idx); break;
+            case V_INT: kho_stmt_bind_int(st, idx, row[i].u.i); break;
+            case V_REAL: kho_stmt_bind_double(st, idx, row[i].u.d); break;
+            case V_TEXT: kho_stmt_bind_text_static(st, idx, b->text.data + row[i].u.off, row[i].len); break;
+            }
+        }
+        int rc = kho_stmt_step(st, g->err);
         kho_stmt_reset(st);
         if (rc < 0)
-            break;
+            return rc;
     }
-    kho_reader_free(r);
-    if (rc < 0)
+    return 0;
+}
+
+static int load_rows(ingest_t *g, const kho_source_t *src, kho_stmt_t *st)
+{
+    pipe_t p = {.g = g, .src = src};
+    pthread_mutex_init(&p.mu, NULL);
+    pthread_cond_init(&p.cv, NULL);
+    for (int i = 0; i < NBATCH; i++)
+        p.batch[i].vals = kho_xmalloc(BATCH_ROWS * (g->ncols ? g->ncols : 1) * sizeof(val_t));
+    pthread_t tid;
+    int rc = 0;
+    bool started = pthread_create(&tid, NULL, produce, &p) == 0;
+    if (!started)
+        rc = kho_err_set(g->err, KHO_EINTERNAL, "cannot start the loading thread");
+    int64_t next_row = 0;
+    while (rc == 0) {
+        pthread_mutex_lock(&p.mu);
+        while (p.count == 0 && !p.done)
+            pthread_cond_wait(&p.cv, &p.mu);
+        bool have = p.count > 0;
+        batch_t *b = have ? &p.batch[p.head] : NULL;
+        pthread_mutex_unlock(&p.mu);
+        if (!have)
+            break; /* producer done and drained */
+        rc = insert_batch(g, st, b, &next_row);
+        pthread_mutex_lock(&p.mu);
+        p.head = (p.head + 1) % NBATCH;
+        p.count--;
+        if (rc != 0)
+            p.stop = true;
+        pthread_cond_broadcast(&p.cv);
+        pthread_mutex_unlock(&p.mu);
+    }
+    if (started) {
+        if (rc != 0) { /* wake a producer waiting for room */
+            pthread_mutex_lock(&p.mu);
+            p.stop = true;
+            pthread_cond_broadcast(&p.cv);
+            pthread_mutex_unlock(&p.mu);
+        }
+        pthread_join(tid, NULL);
+    }
+    if (rc == 0 && p.rc < 0) {
+        *g->err = p.err;
+        rc = p.rc;
+    }
+    for (int i = 0; i < NBATCH; i++) {
+        free(p.batch[i].vals);
+        kho_buf_free(&p.batch[i].text);
+    }
+    pthread_mutex_destroy(&p.mu);
+    pthread_cond_destroy(&p.cv);
+    if (rc != 0)
         return rc;
-    if (g->rows_loaded != expected)
+    uint64_t expected = g->rows_read - g->rows_rejected;
+    if (g->rows_loaded != expected || (uint64_t)next_row != expected)
         return kho_err_set(g->err, KHO_ECONFLICT, "%s changed while it was being imported (%llu rows, expected %llu)",
                            src->name, (unsigned long long)g->rows_loaded, (unsigned long long)expected);
     return 0;
@@ -702,6 +884,13 @@ static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
 
 /* ---- entry ----------------------------------------------------------------------- */
 
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
                kho_err_t *err)
 {
@@ -716,9 +905,12 @@ int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t 
     kho_nullmarks_init(&g.nulls, o->null_marks ? o->null_marks : DEFAULT_NULL_MARKS);
     g.taken = kho_strmap_new();
     g.decl_matched = kho_xcalloc(o->ndecls ? o->ndecls : 1, sizeof *g.decl_matched);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = kho_units_codeset(w, &g.codes, err);
     if (rc == 0)
         rc = pass1(&g, src);
+    res->check_seconds = seconds_since(&t0);
     if (rc == 0)
         rc = check_decls(&g);
     if (rc == 0 && g.rows_read == 0)
@@ -734,8 +926,10 @@ int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t 
         if ((o->strict && g.rows_rejected > 0) || share > g.threshold)
             rc = refuse(&g, res);
     }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (rc == 0)
         rc = pass2(&g, src, res);
+    res->load_seconds = seconds_since(&t0);
     res->rows_read = g.rows_read;
     res->rows_rejected = g.rows_rejected;
     res->rows_loaded = rc == 0 ? g.rows_loaded : 0;

@@ -61,6 +61,8 @@ typedef struct kho_ingest_result {
     int64_t version;           /* new version number; 0 when nothing was written */
     uint64_t rows_read, rows_loaded, rows_rejected;
     json_t *quality;           /* the quality report (new reference, also on KHO_EREJECTED; may be NULL) */
+    double check_seconds;      /* pass 1: validation and inference */
+    double load_seconds;       /* pass 2: conversion, loading and commit */
 } kho_ingest_result_t;
 
 /* Check declarations and options before any work; KHO_EINVAL names the problem. */

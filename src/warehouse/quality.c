@@ -104,7 +104,7 @@ void kho_colstats_null(kho_colstats_t *s)
 void kho_colstats_int(kho_colstats_t *s, int64_t v)
 {
     s->values++;
-    add_hash(s, kho_hash_u64((uint64_t)v));
+    add_hash(s, kho_hash_fast(&v, sizeof v));
     if (!s->have || v < s->imin)
         s->imin = v;
     if (!s->have || v > s->imax)
@@ -118,7 +118,7 @@ void kho_colstats_real(kho_colstats_t *s, double v)
     uint64_t bits;
     double z = v == 0 ? 0 : v; /* -0 and 0 are one value */
     memcpy(&bits, &z, sizeof bits);
-    add_hash(s, kho_hash_u64(bits));
+    add_hash(s, kho_hash_fast(&bits, sizeof bits));
     if (!s->have || v < s->dmin)
         s->dmin = v;
     if (!s->have || v > s->dmax)
@@ -126,9 +126,8 @@ void kho_colstats_real(kho_colstats_t *s, double v)
     s->have = true;
 }
 
-static int cmp_text(const char *a, const char *b, size_t bn)
+static int cmp_text(const char *a, size_t an, const char *b, size_t bn)
 {
-    size_t an = strlen(a);
     int c = memcmp(a, b, an < bn ? an : bn);
     return c ? c : (an > bn) - (an < bn);
 }
@@ -136,14 +135,16 @@ static int cmp_text(const char *a, const char *b, size_t bn)
 void kho_colstats_text(kho_colstats_t *s, const char *v, size_t n)
 {
     s->values++;
-    add_hash(s, kho_hash64(v, n));
-    if (!s->have || cmp_text(s->smin, v, n) > 0) {
+    add_hash(s, kho_hash_fast(v, n));
+    if (!s->have || cmp_text(s->smin, s->lmin, v, n) > 0) {
         free(s->smin);
         s->smin = kho_xstrndup(v, n);
+        s->lmin = n;
     }
-    if (!s->have || cmp_text(s->smax, v, n) < 0) {
+    if (!s->have || cmp_text(s->smax, s->lmax, v, n) < 0) {
         free(s->smax);
         s->smax = kho_xstrndup(v, n);
+        s->lmax = n;
     }
     s->have = true;
 }

@@ -29,6 +29,7 @@ typedef struct kho_colstats {
     int64_t imin, imax;
     double dmin, dmax;
     char *smin, *smax; /* text, date, datetime (malloc'd) */
+    size_t lmin, lmax;
 } kho_colstats_t;
 
 /* exact_limit: distinct values counted exactly before switching to an estimate. */

@@ -219,8 +219,10 @@ static void rec_add(kho_reader_t *r, const char *s, size_t n, kho_cell_kind_t ki
             n = r->tmp.len;
         }
     }
-    kho_buf_append(&r->fbuf, s, n);
-    kho_buf_putc(&r->fbuf, '\0');
+    kho_buf_reserve(&r->fbuf, n + 1);
+    memcpy(r->fbuf.data + r->fbuf.len, s, n);
+    r->fbuf.len += n + 1;
+    r->fbuf.data[r->fbuf.len - 1] = '\0';
     r->lens[r->nf] = n;
     r->kinds[r->nf] = kind;
     r->nf++;
@@ -289,12 +291,7 @@ static void csv_on_record(int c, void *data)
     rec_finish(r, r->nf);
 }
 
-static int csv_is_space(unsigned char c)
-{
-    return c == ' ';
-}
-
-static int csv_is_term(unsigned char c)
+static bool csv_is_term(unsigned char c)
 {
     return c == '\r' || c == '\n';
 }
@@ -397,9 +394,8 @@ static int csv_open(kho_reader_t *r, kho_err_t *err)
 {
     if (csv_init(&r->csv, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0)
         return kho_err_set(err, KHO_EINTERNAL, "cannot start the CSV parser");
-    r->csv_ready = true;
-    csv_set_space_func(&r->csv, csv_is_space);
-    csv_set_term_func(&r->csv, csv_is_term);
+    r->csv_ready = true; /* libcsv's built-in rules: CR/LF end records, spaces and tabs (unless the
+                            delimiter) around unquoted fields are trimmed */
     if (!r->delim)
         r->delim = detect_delimiter(r->chunk + r->chunk_pos, r->chunk_len - r->chunk_pos);
     csv_set_delim(&r->csv, (unsigned char)r->delim);
