@@ -284,12 +284,26 @@ static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
     return kho_ingest_check_opts(o, err);
 }
 
+/* Check the file without the write lock (uploads check in parallel), then take
+ * the lock to load it. */
 static void upload_work(void *data)
 {
     upload_t *u = data;
-    kho_store_t *w = kho_server_writer_lock(u->srv);
-    u->rc = kho_ingest(w, &u->src, &u->o, &u->res, &u->err);
-    kho_server_writer_unlock(u->srv);
+    kho_store_t *r = kho_server_worker_db(u->srv);
+    kho_ingest_t *g = NULL;
+    if (r)
+        u->rc = kho_ingest_prepare(r, &u->src, &u->o, &g, &u->res, &u->err);
+    else {
+        kho_store_t *w = kho_server_writer_lock(u->srv);
+        u->rc = kho_ingest_prepare(w, &u->src, &u->o, &g, &u->res, &u->err);
+        kho_server_writer_unlock(u->srv);
+    }
+    if (u->rc == 0) {
+        kho_store_t *w = kho_server_writer_lock(u->srv);
+        u->rc = kho_ingest_commit(g, w, &u->res, &u->err);
+        kho_server_writer_unlock(u->srv);
+    }
+    kho_ingest_free(g);
 }
 
 static void upload_done(h2o_req_t *req, void *data)

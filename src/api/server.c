@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -55,6 +57,7 @@ struct kho_server {
     kho_pool_t *pool;
     pthread_mutex_t write_mu;
     kho_store_t *writer;
+    kho_store_t **wdb; /* one read-only connection per worker (NULL if it failed to open) */
     pthread_barrier_t ready;
     bool access_log;
 };
@@ -102,6 +105,29 @@ int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void 
         return -1;
     }
     return 0;
+}
+
+kho_store_t *kho_server_worker_db(kho_server_t *srv)
+{
+    long i = kho_pool_worker_index();
+    return i >= 0 && (size_t)i < srv->nworkers ? srv->wdb[i] : NULL;
+}
+
+static void worker_init(size_t i, void *ctx)
+{
+    kho_server_t *srv = ctx;
+    kho_err_t err;
+    if (kho_datadir_open(srv->datadir, srv->cfg, true, &srv->wdb[i], &err) != 0) {
+        kho_warn("worker %zu: cannot open a read connection: %s", i, err.msg);
+        srv->wdb[i] = NULL;
+    }
+}
+
+static void worker_fini(size_t i, void *ctx)
+{
+    kho_server_t *srv = ctx;
+    kho_store_close(srv->wdb[i]);
+    srv->wdb[i] = NULL;
 }
 
 kho_store_t *kho_server_writer_lock(kho_server_t *srv)
@@ -355,6 +381,13 @@ static size_t ncpu(void)
 
 static void setup_h2o(kho_server_t *srv)
 {
+    /* Request bodies above 32 MiB are spilled by h2o to a file (created and
+     * unlinked at once); keep those files in the data directory, not in /tmp. */
+    char tmpdir[PATH_MAX - 16];
+    int n = snprintf(tmpdir, sizeof tmpdir, "%s/tmp", srv->datadir);
+    if (n > 0 && (size_t)n < sizeof tmpdir && (mkdir(tmpdir, 0700) == 0 || errno == EEXIST))
+        snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof h2o_socket_buffer_mmap_settings.fn_template,
+                 "%.*s/body.XXXXXX", (int)sizeof tmpdir - 1, tmpdir);
     h2o_config_init(&srv->h2o);
     srv->h2o.max_request_entity_size = (size_t)kho_config_int(srv->cfg, "max_body_mb") * 1024 * 1024;
     srv->h2o.http1.upgrade_to_http2 = 0;
@@ -409,7 +442,8 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     signal(SIGPIPE, SIG_IGN);
 
     setup_h2o(&srv);
-    srv.pool = kho_pool_new(srv.nworkers, NULL, NULL, NULL);
+    srv.wdb = kho_xcalloc(srv.nworkers, sizeof *srv.wdb);
+    srv.pool = kho_pool_new(srv.nworkers, worker_init, worker_fini, &srv);
     pthread_barrier_init(&srv.ready, NULL, (unsigned)srv.nloops + 1);
     for (size_t i = 0; i < srv.nloops; i++) {
         srv.loops[i].srv = &srv;
@@ -433,6 +467,7 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     for (size_t i = 0; i < srv.nloops; i++)
         pthread_join(srv.loops[i].tid, NULL);
     kho_pool_free(srv.pool);
+    free(srv.wdb);
     pthread_barrier_destroy(&srv.ready);
     h2o_config_dispose(&srv.h2o);
     if (rc == 0)

@@ -47,6 +47,10 @@ typedef void (*kho_work_fn)(void *data);
 typedef void (*kho_done_fn)(h2o_req_t *req, void *data);
 int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void *data);
 
+/* The calling worker thread's own read-only connection, or NULL when called
+ * from elsewhere (or when it could not be opened). */
+kho_store_t *kho_server_worker_db(kho_server_t *srv);
+
 /* The one writing database connection, locked for the caller (a worker); unlock
  * when done. Writers across processes are serialised by SQLite itself. */
 kho_store_t *kho_server_writer_lock(kho_server_t *srv);

@@ -41,8 +41,9 @@ typedef struct col {
     char scratch[48];      /* converted date/time before it is copied into a batch */
 } col_t;
 
-typedef struct ingest {
+struct kho_ingest {
     const kho_ingest_opts_t *o;
+    const kho_source_t *src;
     kho_store_t *w;
     kho_err_t *err;
     kho_strmap_t *codes;
@@ -64,7 +65,8 @@ typedef struct ingest {
     uint64_t bytes;
     char sha[65];
     double threshold;
-} ingest_t;
+};
+typedef struct kho_ingest ingest_t;
 
 /* ---- options ------------------------------------------------------------------- */
 
@@ -891,60 +893,93 @@ static double seconds_since(const struct timespec *t0)
     return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
-               kho_err_t *err)
+void kho_ingest_free(kho_ingest_t *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < g->capcols; i++) {
+        free(g->cols[i].out.label);
+        kho_colstats_free(&g->cols[i].stats);
+    }
+    free(g->cols);
+    free(g->bits);
+    json_decref(g->rejects);
+    json_decref(g->warnings);
+    kho_nullmarks_free(&g->nulls);
+    kho_strmap_free(g->codes);
+    kho_strmap_free(g->taken);
+    free(g->decl_matched);
+    free(g);
+}
+
+int kho_ingest_prepare(kho_store_t *s, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_t **out,
+                       kho_ingest_result_t *res, kho_err_t *err)
 {
     memset(res, 0, sizeof *res);
+    *out = NULL;
     int rc = kho_ingest_check_opts(o, err);
     if (rc != 0)
         return rc;
-    ingest_t g = {.o = o, .w = w, .err = err};
-    g.threshold = o->reject_threshold < 0 ? 0.10 : o->reject_threshold;
-    g.rejects = json_array();
-    g.warnings = json_array();
-    kho_nullmarks_init(&g.nulls, o->null_marks ? o->null_marks : DEFAULT_NULL_MARKS);
-    g.taken = kho_strmap_new();
-    g.decl_matched = kho_xcalloc(o->ndecls ? o->ndecls : 1, sizeof *g.decl_matched);
+    ingest_t *g = kho_xcalloc(1, sizeof *g);
+    g->o = o;
+    g->src = src;
+    g->err = err;
+    g->threshold = o->reject_threshold < 0 ? 0.10 : o->reject_threshold;
+    g->rejects = json_array();
+    g->warnings = json_array();
+    kho_nullmarks_init(&g->nulls, o->null_marks ? o->null_marks : DEFAULT_NULL_MARKS);
+    g->taken = kho_strmap_new();
+    g->decl_matched = kho_xcalloc(o->ndecls ? o->ndecls : 1, sizeof *g->decl_matched);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = kho_units_codeset(w, &g.codes, err);
+    rc = kho_units_codeset(s, &g->codes, err);
     if (rc == 0)
-        rc = pass1(&g, src);
+        rc = pass1(g, src);
     res->check_seconds = seconds_since(&t0);
     if (rc == 0)
-        rc = check_decls(&g);
-    if (rc == 0 && g.rows_read == 0)
+        rc = check_decls(g);
+    const char *name = src->name ? src->name : "the input";
+    if (rc == 0 && g->rows_read == 0)
         rc = kho_err_setk(err, KHO_EINVAL, "no_rows",
-                          g.fmt == KHO_FMT_CSV ? "%s has a header but no data rows" : "%s holds no records",
-                          src->name ? src->name : "the input");
-    if (rc == 0 && g.ncols == 0)
-        rc = kho_err_setk(err, KHO_EINVAL, "no_columns", "%s: the records have no fields",
-                          src->name ? src->name : "the input");
+                          g->fmt == KHO_FMT_CSV ? "%s has a header but no data rows" : "%s holds no records", name);
+    if (rc == 0 && g->ncols == 0)
+        rc = kho_err_setk(err, KHO_EINVAL, "no_columns", "%s: the records have no fields", name);
     if (rc == 0) {
-        decide_types(&g);
-        double share = (double)g.rows_rejected / (double)g.rows_read;
-        if ((o->strict && g.rows_rejected > 0) || share > g.threshold)
-            rc = refuse(&g, res);
+        decide_types(g);
+        double share = (double)g->rows_rejected / (double)g->rows_read;
+        if ((o->strict && g->rows_rejected > 0) || share > g->threshold)
+            rc = refuse(g, res);
     }
+    res->rows_read = g->rows_read;
+    res->rows_rejected = g->rows_rejected;
+    if (rc != 0) {
+        kho_ingest_free(g);
+        return rc;
+    }
+    *out = g;
+    return 0;
+}
+
+int kho_ingest_commit(kho_ingest_t *g, kho_store_t *w, kho_ingest_result_t *res, kho_err_t *err)
+{
+    struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    if (rc == 0)
-        rc = pass2(&g, src, res);
+    g->w = w;
+    g->err = err;
+    int rc = pass2(g, g->src, res);
     res->load_seconds = seconds_since(&t0);
-    res->rows_read = g.rows_read;
-    res->rows_rejected = g.rows_rejected;
-    res->rows_loaded = rc == 0 ? g.rows_loaded : 0;
-    for (size_t i = 0; i < g.capcols; i++) {
-        free(g.cols[i].out.label);
-        kho_colstats_free(&g.cols[i].stats);
-    }
-    free(g.cols);
-    free(g.bits);
-    json_decref(g.rejects);
-    json_decref(g.warnings);
-    kho_nullmarks_free(&g.nulls);
-    kho_strmap_free(g.codes);
-    kho_strmap_free(g.taken);
-    free(g.decl_matched);
+    res->rows_loaded = rc == 0 ? g->rows_loaded : 0;
+    return rc;
+}
+
+int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
+               kho_err_t *err)
+{
+    kho_ingest_t *g = NULL;
+    int rc = kho_ingest_prepare(w, src, o, &g, res, err);
+    if (rc == 0)
+        rc = kho_ingest_commit(g, w, res, err);
+    kho_ingest_free(g);
     return rc;
 }
 

@@ -69,13 +69,25 @@ typedef struct kho_ingest_result {
 int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err) KHO_WUR;
 
 /* Import src as a new version of o->dataset through the writable connection w
- * (which must not be inside a transaction). On success res->version is set.
- * Errors: KHO_EINVAL (damaged input, bad options), KHO_EREJECTED (refused by
- * its quality checks; res->quality says why), KHO_EBUSY (another writer),
- * KHO_EIO. res->quality is set whenever a report exists; the caller releases it
- * with kho_ingest_result_free(). */
+ * (which must not be inside a transaction): kho_ingest_prepare then
+ * kho_ingest_commit. On success res->version is set. Errors: KHO_EINVAL
+ * (damaged input, bad options), KHO_EREJECTED (refused by its quality checks;
+ * res->quality says why), KHO_EBUSY (another writer), KHO_EIO. res->quality is
+ * set whenever a report exists; the caller releases it with kho_ingest_result_free(). */
 int kho_ingest(kho_store_t *w, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_result_t *res,
                kho_err_t *err) KHO_WUR;
 void kho_ingest_result_free(kho_ingest_result_t *res);
+
+/* The two halves, for callers that hold the write lock only for loading (the
+ * server: many uploads check in parallel, load one at a time).
+ * prepare runs pass 1 reading the unit tables through s (any connection, read-only
+ * is fine) and, unless the file is refused, gives a checked import in *out that the
+ * caller frees with kho_ingest_free(). src and o must stay valid until then.
+ * commit runs pass 2 through the writable connection w; call it at most once. */
+typedef struct kho_ingest kho_ingest_t;
+int kho_ingest_prepare(kho_store_t *s, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_t **out,
+                       kho_ingest_result_t *res, kho_err_t *err) KHO_WUR;
+int kho_ingest_commit(kho_ingest_t *g, kho_store_t *w, kho_ingest_result_t *res, kho_err_t *err) KHO_WUR;
+void kho_ingest_free(kho_ingest_t *g);
 
 #endif

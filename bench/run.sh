@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# All of kho's benchmarks (make bench). Results go to the terminal; bench/RESULTS.md
+# records them with the machine and date.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== ingest"; bash bench/ingest.sh
+echo "== serve start-up and idle memory"; python3 bench/serve_startup.py
