@@ -158,29 +158,44 @@ int kho_parse_number(const char *s, size_t n, kho_decimal_t dec, bool *is_int, i
 
 /* ---- booleans ------------------------------------------------------------------- */
 
-int kho_parse_bool(const char *s, size_t n, bool *v)
+static int match_bool(const char *w, bool *v)
 {
     static const char *yes[] = {"true", "yes", "có", "co", "đúng", "dung"};
     static const char *no[] = {"false", "no", "không", "khong", "sai"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcmp(w, yes[i]) == 0) {
+            *v = true;
+            return 0;
+        }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcmp(w, no[i]) == 0) {
+            *v = false;
+            return 0;
+        }
+    return -1;
+}
+
+int kho_parse_bool(const char *s, size_t n, bool *v)
+{
     trim(&s, &n);
     if (n < 2 || n > 12)
         return -1;
     char c = s[0];
     if (!strchr("tTfFyYnNcCkKdDsS", c) && (unsigned char)c != 0xC4) /* 0xC4: first byte of đ/Đ */
         return -1;
-    kho_buf_t b = KHO_BUF_INIT;
+    char low[16];
+    bool ascii = true;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        ascii = ascii && ch < 0x80;
+        low[i] = (char)(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+    }
+    low[n] = '\0';
+    if (ascii)
+        return match_bool(low, v);
+    kho_buf_t b = KHO_BUF_INIT; /* có, không, đúng: case and normal form via utf8proc */
     kho_text_lower(s, n, &b);
-    int rc = -1;
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0] && rc < 0; i++)
-        if (strcmp(b.data, yes[i]) == 0) {
-            *v = true;
-            rc = 0;
-        }
-    for (size_t i = 0; i < sizeof no / sizeof no[0] && rc < 0; i++)
-        if (strcmp(b.data, no[i]) == 0) {
-            *v = false;
-            rc = 0;
-        }
+    int rc = match_bool(kho_buf_cstr(&b), v);
     kho_buf_free(&b);
     return rc;
 }
@@ -452,9 +467,8 @@ static void keep_example(kho_example_t *ex, size_t *count, const char *s, size_t
 void kho_colinfer_add(kho_colinfer_t *c, unsigned bits, const char *s, size_t n, uint64_t line)
 {
     c->nonnull++;
-    for (int b = 0; b < KHO_C__COUNT; b++)
-        if (bits & (1u << b))
-            c->count[b]++;
+    for (unsigned rest = bits; rest; rest &= rest - 1)
+        c->count[__builtin_ctz(rest)]++;
     if (!(bits & (KHO_C_NUM_COMMA | KHO_C_NUM_DOT)))
         keep_example(c->not_number, &c->n_not_number, s, n, line);
     if (!(bits & KHO_C_DATETIME))
