@@ -214,9 +214,10 @@ static int body_format(kho_reqctx_t *rc, kho_ingest_opts_t *o, kho_err_t *err)
 
 static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
 {
-    static const char *const allowed[] = {"title", "description", "publisher", "licence", "org", "org_name",
-                                           "tag", "sharing", "importance", "synthetic", "format", "delimiter",
-                                           "type", "strict", "decimal", "null_marks", "reject_threshold", NULL};
+    static const char *const allowed[] = {"title",     "description", "publisher", "licence",    "org",
+                                           "org_name",  "tag",         "sharing",   "importance", "synthetic",
+                                           "temporal",  "spatial",     "format",    "delimiter",  "type",
+                                           "strict",    "decimal",     "null_marks", "reject_threshold", NULL};
     kho_ingest_opts_t *o = &u->o;
     int r = kho_http_check_params(rc, allowed, err);
     if (r != 0)
@@ -236,6 +237,14 @@ static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
     o->meta.org_name = kho_http_param(rc, "org_name");
     o->meta.sharing = kho_http_param(rc, "sharing");
     o->meta.importance = kho_http_param(rc, "importance");
+    o->meta.spatial = kho_http_param(rc, "spatial");
+    const char *temporal = kho_http_param(rc, "temporal");
+    if (temporal) { /* START or START/END */
+        const char *slash = strchr(temporal, '/');
+        o->meta.temporal_start =
+            h2o_strdup(&rc->req->pool, temporal, slash ? (size_t)(slash - temporal) : strlen(temporal)).base;
+        o->meta.temporal_end = slash ? slash + 1 : o->meta.temporal_start;
+    }
     o->meta.ntags = kho_http_params(rc, "tag", u->tags, MAX_DECLS);
     o->meta.tags = u->tags;
     const char *d = kho_http_param(rc, "delimiter");

@@ -42,6 +42,7 @@ static const command_t COMMANDS[] = {
      "Load FILE (or - for standard input) as a new version of dataset ID, creating the dataset if needed.\n"
      "Metadata: --title --description --publisher --licence --org ORG [--org-name NAME] --tag T (repeat)\n"
      "  --sharing open|shared|private --importance core|important|other --synthetic\n"
+     "  --temporal START[/END] (2020, 2020-07, 2020-07-01) --spatial CODES (unit codes: 33 or 12031,12034)\n"
      "Reading: --format csv|json|ndjson (default: detect) --delimiter ,|;|tab --decimal auto|comma|dot\n"
      "  --null-marks '-|..|N/A' --type COL=TYPE (TYPE: integer real boolean date datetime text\n"
      "  commune_code province_code) --strict (refuse the file if any row is rejected)\n"
@@ -52,6 +53,7 @@ static const command_t COMMANDS[] = {
       {"publisher", true, false},   {"licence", true, false},     {"org", true, false},
       {"org-name", true, false},    {"tag", true, true},          {"sharing", true, false},
       {"importance", true, false},  {"synthetic", false, false},  {"format", true, false},
+      {"temporal", true, false},    {"spatial", true, false},
       {"delimiter", true, false},   {"type", true, true},         {"strict", false, false},
       {"decimal", true, false},     {"null-marks", true, false},  {"reject-threshold", true, false},
       GLOBAL_OPTS,                  {0}},

@@ -145,6 +145,15 @@ static int import_opts(kho_cmdctx_t *ctx, kho_ingest_opts_t *o, kho_coldecl_t *d
     o->meta.org_name = kho_args_get(a, "org-name");
     o->meta.sharing = kho_args_get(a, "sharing");
     o->meta.importance = kho_args_get(a, "importance");
+    o->meta.spatial = kho_args_get(a, "spatial");
+    const char *temporal = kho_args_get(a, "temporal");
+    if (temporal) { /* START or START/END */
+        static char start[32];
+        const char *slash = strchr(temporal, '/');
+        snprintf(start, sizeof start, "%.*s", (int)(slash ? (size_t)(slash - temporal) : strlen(temporal)), temporal);
+        o->meta.temporal_start = start;
+        o->meta.temporal_end = slash ? slash + 1 : start;
+    }
     o->meta.ntags = kho_args_all(a, "tag", tags, KHO_ARGS_MAX);
     o->meta.tags = tags;
     const char *fmt = kho_args_get(a, "format");

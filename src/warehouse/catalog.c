@@ -26,6 +26,21 @@ static bool one_of(const char *v, const char *const *set)
     return false;
 }
 
+/* "2020", "2020-07" or "2020-07-01" */
+static bool iso_partial_date(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 4 && n != 7 && n != 10)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        bool dash = i == 4 || i == 7;
+        if (dash ? s[i] != '-' : (s[i] < '0' || s[i] > '9'))
+            return false;
+    }
+    int mo = n >= 7 ? (s[5] - '0') * 10 + (s[6] - '0') : 1, d = n == 10 ? (s[8] - '0') * 10 + (s[9] - '0') : 1;
+    return mo >= 1 && mo <= 12 && d >= 1 && d <= 31;
+}
+
 int kho_catalog_check_meta(const kho_dataset_meta_t *m, kho_err_t *err)
 {
     static const char *const SHARING[] = {"open", "shared", "private", NULL};
@@ -44,6 +59,13 @@ int kho_catalog_check_meta(const kho_dataset_meta_t *m, kho_err_t *err)
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         if (texts[i] && !kho_utf8_valid(texts[i], strlen(texts[i]), NULL))
             return kho_err_setk(err, KHO_EINVAL, "bad_metadata", "metadata must be valid UTF-8 text");
+    const char *dates[] = {m->temporal_start, m->temporal_end};
+    for (int i = 0; i < 2; i++)
+        if (dates[i] && !iso_partial_date(dates[i]))
+            return kho_err_setk(err, KHO_EINVAL, "bad_metadata",
+                                "temporal coverage must be a year, year-month or date (2020, 2020-07, 2020-07-01), "
+                                "not '%.40s'",
+                                dates[i]);
     if (m->title && strlen(m->title) > 500)
         return kho_err_setk(err, KHO_EINVAL, "bad_metadata", "the title is longer than 500 bytes");
     for (size_t i = 0; i < m->ntags; i++)
@@ -84,6 +106,41 @@ static int ensure_org(kho_store_t *w, const char *slug, const char *name, int64_
         *id = kho_store_last_id(w);
     }
     free(nname);
+    return rc;
+}
+
+/* Normalise spatial coverage ("33, 12031" -> "33 12031"), checking that every
+ * code names an administrative unit (2025 or earlier). */
+static int normalise_spatial(kho_store_t *w, const char *in, kho_buf_t *out, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_cached(w, "SELECT 1 FROM units WHERE code = ? LIMIT 1", &st, err);
+    const char *p = in;
+    while (rc == 0 && *p) {
+        size_t n = strcspn(p, " ,;");
+        if (n) {
+            char code[16];
+            bool digits = n <= 5;
+            for (size_t i = 0; i < n && digits; i++)
+                digits = p[i] >= '0' && p[i] <= '9';
+            if (!digits || (n != 2 && n != 3 && n != 5))
+                return kho_err_setk(err, KHO_EINVAL, "bad_metadata",
+                                    "spatial coverage lists unit codes (33, 12031 ...), not '%.*s'", (int)(n > 40 ? 40 : n), p);
+            snprintf(code, sizeof code, "%.*s", (int)n, p);
+            kho_stmt_bind_str(st, 1, code);
+            int found = kho_stmt_step(st, err);
+            kho_stmt_reset(st);
+            if (found < 0)
+                return found;
+            if (found != KHO_STEP_ROW)
+                return kho_err_setk(err, KHO_EINVAL, "bad_metadata",
+                                    "spatial coverage names %s, which is not an administrative unit code", code);
+            kho_buf_printf(out, "%s%s", out->len ? " " : "", code);
+        }
+        p += n;
+        while (*p == ' ' || *p == ',' || *p == ';')
+            p++;
+    }
     return rc;
 }
 
@@ -225,6 +282,13 @@ int kho_catalog_put_dataset(kho_store_t *w, const char *slug, const kho_dataset_
         if ((rc = step_done(st, err)) != 0)
             return rc;
     }
+    kho_buf_t spatial = KHO_BUF_INIT;
+    if (m->spatial && (rc = normalise_spatial(w, m->spatial, &spatial, err)) != 0) {
+        kho_buf_free(&spatial);
+        return rc;
+    }
+    if (m->spatial && !spatial.data)
+        kho_buf_puts(&spatial, "");
     struct {
         const char *col, *val;
     } fields[] = {{"title", m->title},
@@ -235,11 +299,12 @@ int kho_catalog_put_dataset(kho_store_t *w, const char *slug, const kho_dataset_
                   {"importance", m->importance},
                   {"temporal_start", m->temporal_start},
                   {"temporal_end", m->temporal_end},
-                  {"spatial", m->spatial},
+                  {"spatial", spatial.data ? spatial.data : m->spatial},
                   {"synthetic", m->synthetic < 0 ? NULL : m->synthetic ? "1" : "0"},
                   {"updated_at", now}};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0] && rc == 0; i++)
         rc = set_field(w, *id, fields[i].col, fields[i].val, err);
+    kho_buf_free(&spatial);
     if (rc == 0)
         rc = set_tags(w, *id, m, err);
     if (rc == 0)
