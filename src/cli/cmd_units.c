@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmd_data.h"
+#include "core/text.h"
 #include "warehouse/datadir.h"
 #include "warehouse/units.h"
 
@@ -16,13 +17,24 @@ static const char *js(json_t *o, const char *k)
     return s ? s : "";
 }
 
+/* Print s left-aligned in `width` terminal columns (printf pads by bytes, which
+ * misaligns Vietnamese text). */
+static void padded(const char *s, size_t width)
+{
+    size_t w = kho_text_width(s, strlen(s));
+    fputs(s, stdout);
+    for (; w < width; w++)
+        putchar(' ');
+}
+
 static void print_list(json_t *res)
 {
     json_t *units = json_object_get(res, "units");
     for (size_t i = 0; i < json_array_size(units); i++) {
         json_t *u = json_array_get(units, i);
-        printf("%-6s %-9s %-8s %-40s %s%s\n", js(u, "code"), js(u, "level"), js(u, "era"), js(u, "name"),
-               js(u, "province_name"), strcmp(js(u, "era"), "old") == 0 ? " (before 7/2025)" : "");
+        printf("%-6s %-9s %-8s ", js(u, "code"), js(u, "level"), js(u, "era"));
+        padded(js(u, "name"), 40);
+        printf(" %s%s\n", js(u, "province_name"), strcmp(js(u, "era"), "old") == 0 ? " (before 7/2025)" : "");
     }
     printf("%zu of %lld units\n", json_array_size(units), (long long)json_integer_value(json_object_get(res, "total")));
 }
@@ -39,15 +51,19 @@ static void print_unit(json_t *u)
         for (size_t i = 0; i < json_array_size(pre); i++) {
             json_t *p = json_array_get(pre, i);
             json_t *d = json_object_get(p, "district");
-            printf("  %-6s %-36s %-8s %s%s%s\n", js(p, "code"), js(p, "name"), js(p, "relation"),
-                   d ? js(d, "name") : "", d ? ", " : "", js(json_object_get(p, "province"), "name"));
+            printf("  %-6s ", js(p, "code"));
+            padded(js(p, "name"), 36);
+            printf(" %-8s %s%s%s\n", js(p, "relation"), d ? js(d, "name") : "", d ? ", " : "",
+                   js(json_object_get(p, "province"), "name"));
         }
     }
     if (suc) {
         printf("since 1 July 2025 part of:\n");
         for (size_t i = 0; i < json_array_size(suc); i++) {
             json_t *p = json_array_get(suc, i);
-            printf("  %-6s %-36s %s\n", js(p, "code"), js(p, "name"), js(p, "relation"));
+            printf("  %-6s ", js(p, "code"));
+            padded(js(p, "name"), 36);
+            printf(" %s\n", js(p, "relation"));
         }
     }
     json_t *old = json_object_get(u, "old_unit");

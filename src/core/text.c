@@ -313,6 +313,24 @@ bool kho_text_has_marks(const char *s, size_t n)
     return false;
 }
 
+size_t kho_text_width(const char *s, size_t n)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            w += c >= 0x20;
+            i++;
+            continue;
+        }
+        i += kho_utf8_decode(s + i, n - i, &cp);
+        int cw = utf8proc_charwidth((utf8proc_int32_t)cp);
+        w += cw > 0 ? (size_t)cw : 0;
+    }
+    return w;
+}
+
 /* ---- Identifiers --------------------------------------------------------------- */
 
 size_t kho_text_ident(const char *label, size_t n, char *out, size_t outsz)

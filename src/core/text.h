@@ -70,6 +70,9 @@ void kho_text_lower(const char *s, size_t n, kho_buf_t *out);
 /* True when s carries letters with diacritics (its folded and lowered forms differ). */
 bool kho_text_has_marks(const char *s, size_t n);
 
+/* Display width of valid UTF-8 text in terminal columns (combining marks 0, wide CJK 2). */
+size_t kho_text_width(const char *s, size_t n);
+
 /* ---- Identifiers ----------------------------------------------------------------- */
 
 /* Derive a safe SQL/JSON identifier from a header label: folded, every run of
