@@ -27,6 +27,8 @@ int kho_args_parse(int argc, char **argv, const kho_optspec_t *specs, kho_args_t
             out->pos[out->npos++] = a;
             continue;
         }
+        if (a[1] != '-' && strcmp(a, "-h") != 0) /* only long options, and -h */
+            return kho_err_set(err, KHO_EUSAGE, "unknown option '%s' (options are written --name)", a);
         const char *name = a + (a[1] == '-' ? 2 : 1);
         const char *eq = strchr(name, '=');
         size_t n = eq ? (size_t)(eq - name) : strlen(name);

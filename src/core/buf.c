@@ -77,8 +77,10 @@ const char *kho_buf_cstr(const kho_buf_t *b)
 
 char *kho_buf_steal(kho_buf_t *b, size_t *len)
 {
-    if (!b->data)
+    if (!b->data) {
         kho_buf_reserve(b, 0);
+        b->data[0] = '\0';
+    }
     char *p = b->data;
     if (len)
         *len = b->len;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/mem.h"
 
@@ -94,18 +95,36 @@ static char *trim(char *s)
     return s;
 }
 
+/* Cut a comment: '#' at the start of the line or after white space (so values
+ * such as "#N/A" inside null_marks survive). */
+static void cut_comment(char *line)
+{
+    for (char *p = line; *p; p++)
+        if (*p == '#' && (p == line || isspace((unsigned char)p[-1]))) {
+            *p = '\0';
+            return;
+        }
+}
+
 static int load_file(kho_config_t *cfg, const char *path, kho_err_t *err)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         return errno == ENOENT ? 0 : kho_err_set(err, KHO_EIO, "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fclose(f);
+        return kho_err_set(err, KHO_EIO, "%s is not a regular file", path);
+    }
     char line[4096];
     int lineno = 0, rc = 0;
     while (fgets(line, sizeof line, f)) {
         lineno++;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = kho_err_set(err, KHO_EINVAL, "%s line %d: longer than %zu bytes", path, lineno, sizeof line - 2);
+            break;
+        }
+        cut_comment(line);
         char *s = trim(line);
         if (!*s)
             continue;
@@ -130,6 +149,8 @@ static int load_file(kho_config_t *cfg, const char *path, kho_err_t *err)
         snprintf(origin, sizeof origin, "kho.conf:%d", lineno);
         set_value(cfg, (size_t)i, val, origin);
     }
+    if (rc == 0 && ferror(f))
+        rc = kho_err_set(err, KHO_EIO, "cannot read %s", path);
     fclose(f);
     return rc;
 }

@@ -2,8 +2,8 @@
  * config — kho's settings: built-in defaults, the data directory's kho.conf, and
  * environment variables, each overriding the one before.
  *
- * kho.conf holds "key = value" lines; '#' starts a comment; blank lines are
- * ignored. Every key is documented in the table in config.c (printed by
+ * kho.conf holds "key = value" lines; '#' at the start of a line or after white
+ * space starts a comment (so "#N/A" in a value survives); blank lines are ignored. Every key is documented in the table in config.c (printed by
  * `kho help config` and written, commented out, into a new kho.conf by
  * `kho init`). An unknown key in the file is an error, so typos do not pass
  * silently. The environment variable of key `max_body_mb` is KHO_MAX_BODY_MB.
@@ -22,7 +22,7 @@ typedef struct kho_config kho_config_t;
 /* Load settings for the data directory `datadir` (its kho.conf may be absent).
  * On success *out is a new config the caller frees with kho_config_free(). */
 int kho_config_load(const char *datadir, kho_config_t **out, kho_err_t *err) KHO_WUR;
-/* Defaults and environment only (for tests and for commands before init). */
+/* The built-in defaults only (no file, no environment). */
 kho_config_t *kho_config_defaults(void);
 void kho_config_free(kho_config_t *cfg);
 

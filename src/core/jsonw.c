@@ -52,13 +52,32 @@ size_t kho_fmt_double(char *out, size_t size, double v)
         return (size_t)snprintf(out, size, "0");
     if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v)
         return (size_t)snprintf(out, size, "%lld", (long long)v);
-    int n = 0;
-    for (int prec = 15; prec <= 17; prec++) {
-        n = snprintf(out, size, "%.*g", prec, v);
-        if (strtod(out, NULL) == v)
-            break;
+    /* %.15g reads back for most values and its trailing zeros are dropped, so it
+     * is the shortest form for numbers that came from decimal text; otherwise
+     * 16 or 17 digits. Only a 15-digit result can hide a shorter form (5e-324):
+     * the round-trip property is monotonic in the precision, so bisect it. */
+    int n = snprintf(out, size, "%.15g", v);
+    if (strtod(out, NULL) != v) {
+        n = snprintf(out, size, "%.16g", v);
+        if (strtod(out, NULL) != v)
+            n = snprintf(out, size, "%.17g", v);
+        return (size_t)n;
     }
-    return (size_t)n;
+    size_t digits = 0;
+    for (const char *p = out; *p && *p != 'e'; p++)
+        digits += *p >= '0' && *p <= '9';
+    if (digits < 15)
+        return (size_t)n;
+    int lo = 1, hi = 15; /* hi reads back */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        snprintf(out, size, "%.*g", mid, v);
+        if (strtod(out, NULL) == v)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return (size_t)snprintf(out, size, "%.*g", hi, v);
 }
 
 void kho_json_double(kho_buf_t *b, double v)

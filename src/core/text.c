@@ -109,12 +109,18 @@ bool kho_utf8v_feed(kho_utf8v_t *v, const char *s, size_t n, kho_utf8_error_t *e
         }
         if (c >= 0x01 && c < 0x80) {
             if (c == '\n') {
+                if (!v->prev_cr)
+                    v->line++;
+                v->col = 0;
+            } else if (c == '\r') {
                 v->line++;
                 v->col = 0;
             } else
                 v->col++;
+            v->prev_cr = c == '\r';
             continue;
         }
+        v->prev_cr = false;
         uint8_t need, lo, hi;
         lead_info(c, &need, &lo, &hi);
         if (need == 0xFF || need == 0)

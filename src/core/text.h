@@ -23,8 +23,9 @@
  * NUL bytes, overlong forms, surrogates and code points above U+10FFFF are invalid. */
 bool kho_utf8_valid(const char *s, size_t n, size_t *bad);
 
-/* Streaming validator for input that arrives in chunks. Tracks line (1-based,
- * counting '\n') and column (1-based, in characters) so errors can say where. */
+/* Streaming validator for input that arrives in chunks. Tracks line (1-based;
+ * LF, CRLF and a lone CR each end a line) and column (1-based, in characters)
+ * so errors can say where. */
 typedef struct kho_utf8v {
     uint64_t line;       /* line of the next byte */
     uint64_t col;        /* characters already seen on this line */
@@ -32,6 +33,7 @@ typedef struct kho_utf8v {
     uint32_t cp;         /* partial code point */
     uint8_t need;        /* continuation bytes still expected */
     uint8_t lo, hi;      /* allowed range of the next continuation byte */
+    bool prev_cr;        /* the last byte was CR (a following LF ends the same line) */
     uint64_t seq_line, seq_col, seq_offset; /* where the partial sequence began */
 } kho_utf8v_t;
 

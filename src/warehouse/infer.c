@@ -2,6 +2,7 @@
 #include "warehouse/infer.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,7 +120,8 @@ static bool scan_number(const char *s, size_t n, char group, char dec, bool allo
             return false;
         *is_int = false;
     }
-    if (allow_exp && i < n && (s[i] == 'e' || s[i] == 'E')) {
+    bool expo = allow_exp && i < n && (s[i] == 'e' || s[i] == 'E');
+    if (expo) {
         out[k++] = s[i++];
         if (i < n && (s[i] == '+' || s[i] == '-'))
             out[k++] = s[i++];
@@ -133,6 +135,8 @@ static bool scan_number(const char *s, size_t n, char group, char dec, bool allo
     out[k] = '\0';
     if (i != n)
         return false;
+    if (expo && !isfinite(strtod(out, NULL)))
+        return false; /* beyond the range of a double (1e400); without an exponent 127 digits cannot be */
     if (*is_int && !over && u <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX)) {
         *fits = true;
         *iv = neg ? (int64_t)(0 - u) : (int64_t)u;
@@ -317,8 +321,8 @@ int kho_parse_datetime(const char *s, size_t n, char out[48])
             if (i + 2 > n || !digits(s + i, 2, &th) || th > 14)
                 return -1;
             i += 2;
-            if (i < n && s[i] == ':')
-                i++;
+            if (i < n && s[i] == ':' && ++i == n)
+                return -1; /* "+07:" */
             if (i < n) {
                 if (i + 2 > n || !digits(s + i, 2, &tm) || tm > 59)
                     return -1;

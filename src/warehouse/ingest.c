@@ -143,9 +143,12 @@ static bool label_hints(const char *label, const char **hints)
  * unique, never empty; and attach --type declarations (matched by name or label).
  * A column's name depends only on the labels before it, so naming as JSON keys
  * appear gives the same names in both passes. */
-static void name_new_columns(ingest_t *g, kho_reader_t *r)
+static int name_new_columns(ingest_t *g, kho_reader_t *r)
 {
     size_t n = kho_reader_ncols(r);
+    if (n > KHO_INGEST_MAX_COLUMNS)
+        return kho_err_setk(g->err, KHO_EINVAL, "too_many_columns", "%s has %zu columns; at most %d are supported",
+                            g->src->name ? g->src->name : "the input", n, KHO_INGEST_MAX_COLUMNS);
     ensure_cols(g, n);
     for (size_t i = g->named; i < n; i++) {
         col_t *c = &g->cols[i];
@@ -178,6 +181,7 @@ static void name_new_columns(ingest_t *g, kho_reader_t *r)
         }
     }
     g->named = n;
+    return 0;
 }
 
 /* Every declaration must have found its column. */
@@ -285,8 +289,25 @@ static void note_reject(ingest_t *g, const kho_record_t *rec, const verdict_t *v
 
 /* ---- pass 1 ---------------------------------------------------------------------- */
 
+static void unknown_code(col_t *c, const char *value, uint64_t line)
+{
+    c->code_unknown++;
+    if (c->n_unknown_ex < KHO_INFER_EXAMPLES) {
+        c->unknown_ex[c->n_unknown_ex].line = line;
+        kho_excerpt(value, strlen(value), c->unknown_ex[c->n_unknown_ex].value, sizeof c->unknown_ex[0].value);
+        c->n_unknown_ex++;
+    }
+}
+
 static void check_code(ingest_t *g, col_t *c, unsigned bits, const kho_cell_t *cell, uint64_t line)
 {
+    if (c->decl_tag) { /* declared: a value of the wrong shape is an unknown code too */
+        unsigned want = strcmp(c->decl_tag, "commune_code") == 0 ? KHO_C_CODE5 : KHO_C_CODE2;
+        if (!(bits & want)) {
+            unknown_code(c, cell->s, line);
+            return;
+        }
+    }
     if (!(bits & (KHO_C_CODE5 | KHO_C_CODE2)) || !g->codes)
         return;
     char code[8];
@@ -302,14 +323,8 @@ static void check_code(ingest_t *g, col_t *c, unsigned bits, const kho_cell_t *c
         c->code_cur++;
     else if (flags & (five ? KHO_UNIT_OLD_COMMUNE : KHO_UNIT_OLD_PROVINCE))
         c->code_old++;
-    else {
-        c->code_unknown++;
-        if (c->n_unknown_ex < KHO_INFER_EXAMPLES) {
-            c->unknown_ex[c->n_unknown_ex].line = line;
-            snprintf(c->unknown_ex[c->n_unknown_ex].value, sizeof c->unknown_ex[0].value, "%s", code);
-            c->n_unknown_ex++;
-        }
-    }
+    else
+        unknown_code(c, code, line);
 }
 
 static int open_reader(ingest_t *g, const kho_source_t *src, bool first, kho_reader_t **r)
@@ -333,12 +348,13 @@ static int pass1(ingest_t *g, const kho_source_t *src)
     g->delim = kho_reader_delimiter(r);
     g->bom = kho_reader_had_bom(r);
     g->header_fields = kho_reader_ncols(r);
-    name_new_columns(g, r);
+    rc = name_new_columns(g, r);
     kho_record_t *rec;
-    while ((rc = kho_reader_next(r, &rec, g->err)) == 1) {
+    while (rc == 0 && (rc = kho_reader_next(r, &rec, g->err)) == 1) {
+        rc = 0;
         g->rows_read++;
-        if (kho_reader_ncols(r) > g->named)
-            name_new_columns(g, r);
+        if (kho_reader_ncols(r) > g->named && (rc = name_new_columns(g, r)) != 0)
+            break;
         verdict_t v = row_verdict(g, rec);
         if (v.reject) {
             note_reject(g, rec, &v);
@@ -351,8 +367,7 @@ static int pass1(ingest_t *g, const kho_source_t *src)
             check_code(g, &g->cols[i], g->bits[i], &rec->cells[i], rec->line);
         }
     }
-    if (rc >= 0) {
-        rc = 0;
+    if (rc == 0) {
         snprintf(g->sha, sizeof g->sha, "%s", kho_reader_sha256(r) ? kho_reader_sha256(r) : "");
         g->bytes = kho_reader_bytes(r);
     }
@@ -629,12 +644,22 @@ static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
     kho_decimal_t dec = cell->kind == KHO_CELL_NUMBER ? KHO_DEC_DOT : c->dec;
     switch (c->out.type) {
     case KHO_TYPE_INTEGER:
-    case KHO_TYPE_REAL:
-        /* a declared column accepts either convention; the column's own comes first */
-        if (kho_parse_number(cell->s, cell->n, dec, &is_int, &iv, &dv) != 0)
-            (void)kho_parse_number(cell->s, cell->n, dec == KHO_DEC_DOT ? KHO_DEC_COMMA : KHO_DEC_DOT, &is_int, &iv,
-                                   &dv);
-        if (c->out.type == KHO_TYPE_INTEGER) {
+    case KHO_TYPE_REAL: {
+        /* A declared column accepts a value that fits its type under either
+         * convention (decl_fits); read it under the column's own convention if
+         * that fits, else under the other. An inferred column fits its own. */
+        bool want_int = c->out.type == KHO_TYPE_INTEGER;
+        bool ok = kho_parse_number(cell->s, cell->n, dec, &is_int, &iv, &dv) == 0 && (!want_int || is_int);
+        if (!ok)
+            ok = kho_parse_number(cell->s, cell->n, dec == KHO_DEC_DOT ? KHO_DEC_COMMA : KHO_DEC_DOT, &is_int, &iv,
+                                  &dv) == 0 &&
+                 (!want_int || is_int);
+        if (!ok) { /* cannot happen after pass 1's checks; never store a made-up value */
+            v->kind = V_NULL;
+            kho_colstats_null(&c->stats);
+            return;
+        }
+        if (want_int) {
             v->kind = V_INT;
             v->u.i = iv;
             kho_colstats_int(&c->stats, iv);
@@ -644,6 +669,7 @@ static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
             kho_colstats_real(&c->stats, v->u.d);
         }
         return;
+    }
     case KHO_TYPE_BOOLEAN:
         flag = cell->kind == KHO_CELL_TRUE ||
                (cell->kind != KHO_CELL_FALSE && kho_parse_bool(cell->s, cell->n, &flag) == 0 && flag);

@@ -35,6 +35,9 @@
 #include "warehouse/infer.h"
 #include "warehouse/reader.h"
 
+/* The most columns a dataset may have (SQLite allows 2000 per table, one is _row). */
+#define KHO_INGEST_MAX_COLUMNS 1999
+
 /* A declared column: "COL=TYPE" where COL is a column's name or header label and
  * TYPE a type name or commune_code / province_code. */
 typedef struct kho_coldecl {

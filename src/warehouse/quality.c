@@ -63,6 +63,21 @@ static void set_insert(uint64_t *set, size_t cap, uint64_t h, size_t *count)
     (*count)++;
 }
 
+static bool set_contains(const uint64_t *set, size_t cap, uint64_t h)
+{
+    if (!cap)
+        return false;
+    size_t i = (size_t)h & (cap - 1);
+    while (set[i]) {
+        if (set[i] == h)
+            return true;
+        i = (i + 1) & (cap - 1);
+    }
+    return false;
+}
+
+/* Count a value's hash: exactly while at most exact_limit distinct values were
+ * seen, then in HyperLogLog registers (seeded with the exact set). */
 static void add_hash(kho_colstats_t *s, uint64_t h)
 {
     if (h == 0)
@@ -71,18 +86,20 @@ static void add_hash(kho_colstats_t *s, uint64_t h)
         hll_add(s->hll, h);
         return;
     }
+    if (set_contains(s->set, s->set_cap, h))
+        return;
+    if (s->set_count >= s->exact_limit) { /* one distinct value too many: switch to the estimate */
+        s->hll = kho_xcalloc(HLL_M, 1);
+        for (size_t i = 0; i < s->set_cap; i++)
+            if (s->set[i])
+                hll_add(s->hll, s->set[i]);
+        hll_add(s->hll, h);
+        free(s->set);
+        s->set = NULL;
+        s->set_cap = 0;
+        return;
+    }
     if ((s->set_count + 1) * 2 > s->set_cap) {
-        if (s->set_count + 1 > s->exact_limit) { /* switch to the estimate */
-            s->hll = kho_xcalloc(HLL_M, 1);
-            for (size_t i = 0; i < s->set_cap; i++)
-                if (s->set[i])
-                    hll_add(s->hll, s->set[i]);
-            hll_add(s->hll, h);
-            free(s->set);
-            s->set = NULL;
-            s->set_cap = 0;
-            return;
-        }
         size_t cap = s->set_cap ? s->set_cap * 2 : 64;
         uint64_t *n = kho_xcalloc(cap, sizeof *n);
         size_t cnt = 0;

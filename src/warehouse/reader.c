@@ -84,6 +84,9 @@ struct kho_reader {
     size_t nlabels, caplabels;
     kho_strmap_t *keys; /* JSON key -> column */
 
+    size_t max_field;
+    size_t too_big; /* length of a field over the limit, seen in a callback */
+
     /* CSV */
     struct csv_parser csv;
     bool csv_ready;
@@ -269,6 +272,10 @@ static void add_label(kho_reader_t *r, const char *s, size_t n)
 static void csv_on_field(void *s, size_t n, void *data)
 {
     kho_reader_t *r = data;
+    if (n > r->max_field && !r->too_big) {
+        r->too_big = n;
+        return;
+    }
     rec_add(r, s ? s : "", s ? n : 0, KHO_CELL_TEXT);
 }
 
@@ -334,16 +341,27 @@ static int csv_fail(kho_reader_t *r, kho_err_t *err)
 }
 
 /* Feed the parser until a record is ready. 1: ready, 0: end of input, <0 error. */
+static int field_too_big(kho_reader_t *r, kho_err_t *err)
+{
+    return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
+                        "%s: a field of the record starting at line %llu is larger than the limit of %zu bytes "
+                        "(max_field_kb); an unterminated quote can cause this",
+                        r->src.name, (unsigned long long)r->rec_start, r->max_field);
+}
+
 static int csv_pump(kho_reader_t *r, kho_err_t *err)
 {
-    size_t max_field = r->opts.max_field ? r->opts.max_field : DEFAULT_MAX_FIELD;
+    size_t max_field = r->max_field;
     while (!r->ready) {
         if (r->chunk_pos == r->chunk_len) {
             int rc = fill(r, err);
             if (rc < 0)
                 return rc;
             if (rc == 0) {
-                if (csv_fini(&r->csv, csv_on_field, csv_on_record, r) != 0)
+                int fin = csv_fini(&r->csv, csv_on_field, csv_on_record, r);
+                if (r->too_big)
+                    return field_too_big(r, err);
+                if (fin != 0)
                     return kho_err_setk(err, KHO_EINVAL, "unterminated_quote",
                                         "%s: unterminated quoted field starting at line %llu: the file ends "
                                         "inside quotes",
@@ -365,11 +383,13 @@ static int csv_pump(kho_reader_t *r, kho_err_t *err)
         }
         if (csv_parse(&r->csv, p, len, csv_on_field, csv_on_record, r) != len)
             return csv_fail(r, err);
+        if (r->too_big)
+            return field_too_big(r, err);
         r->chunk_pos += len;
         r->in_record = r->csv.pstate != 0; /* libcsv: 0 is "row not begun" */
         char last = p[len - 1];
         if (last == '\n') {
-            if (!r->prev_cr)
+            if (!(r->prev_cr && len == 1)) /* the LF of a CRLF split after its CR */
                 r->line++;
             r->prev_cr = false;
         } else if (last == '\r') {
@@ -377,15 +397,12 @@ static int csv_pump(kho_reader_t *r, kho_err_t *err)
             r->prev_cr = true;
         } else
             r->prev_cr = false;
-        if (r->fbuf.len > 4 * max_field)
+        if (r->fbuf.len > 4 * max_field + 4096)
             return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
                                 "%s: the record starting at line %llu is larger than %zu KiB (4 x max_field_kb)",
                                 r->src.name, (unsigned long long)r->rec_start, 4 * max_field / 1024);
-        if (csv_get_buffer_size(&r->csv) > max_field)
-            return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                "%s: a field of the record starting at line %llu is larger than the limit of %zu "
-                                "KiB (max_field_kb); an unterminated quote can cause this",
-                                r->src.name, (unsigned long long)r->rec_start, max_field / 1024);
+        if (r->csv.entry_pos > max_field) /* the field still being read (libcsv's public state) */
+            return field_too_big(r, err);
     }
     return 1;
 }
@@ -399,6 +416,9 @@ static int csv_open(kho_reader_t *r, kho_err_t *err)
     if (!r->delim)
         r->delim = detect_delimiter(r->chunk + r->chunk_pos, r->chunk_len - r->chunk_pos);
     csv_set_delim(&r->csv, (unsigned char)r->delim);
+    /* libcsv grows a field's buffer by this much at a time; with its default of
+     * 128 bytes a multi-megabyte field costs quadratic copying */
+    csv_set_blk_size(&r->csv, 1024 * 1024);
     rec_begin(r);
     int rc = csv_pump(r, err);
     if (rc < 0)
@@ -433,6 +453,8 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
 {
     json_error_t je;
     json_t *obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES, &je);
+    if (!obj && strstr(je.text, "too big integer")) /* beyond 64 bits: read the record's numbers as reals */
+        obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
     uint64_t idx = r->nrec + 1;
     if (!obj) {
         uint64_t line = r->elem_line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
@@ -515,7 +537,7 @@ static int json_unexpected(kho_reader_t *r, char c, const char *want, kho_err_t 
 /* Scan the array until one element is complete (1), the array ends (0) or error. */
 static int json_array_pump(kho_reader_t *r, kho_err_t *err)
 {
-    size_t max = r->opts.max_field ? r->opts.max_field : DEFAULT_MAX_FIELD;
+    size_t max = r->max_field;
     while (!r->ready) {
         if (r->chunk_pos == r->chunk_len) {
             int rc = fill(r, err);
@@ -553,6 +575,12 @@ static int json_array_pump(kho_reader_t *r, kho_err_t *err)
                 else if (c == '}' || c == ']') {
                     if (--r->depth == 0) {
                         kho_buf_append(&r->ebuf, p + run_start, i + 1 - run_start);
+                        if (r->ebuf.len > max)
+                            return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
+                                                "%s: record %llu (line %llu) is larger than the limit of %zu bytes "
+                                                "(max_field_kb)",
+                                                r->src.name, (unsigned long long)r->nrec + 1,
+                                                (unsigned long long)r->elem_line, max);
                         r->js = J_AFTER_ELEM;
                         int rc = json_element(r, err);
                         if (rc < 0)
@@ -568,6 +596,11 @@ static int json_array_pump(kho_reader_t *r, kho_err_t *err)
             } else if (r->js == J_EXPECT_ELEM || r->js == J_AFTER_ELEM) {
                 if (c == ']' && (r->js == J_AFTER_ELEM || r->nrec == 0)) {
                     r->js = J_DONE;
+                } else if (c == ']' && r->js == J_EXPECT_ELEM) {
+                    return kho_err_setk(err, KHO_EINVAL, "bad_json",
+                                        "%s: line %llu, column %llu: a comma before ']' (trailing commas are not "
+                                        "JSON)",
+                                        r->src.name, (unsigned long long)r->line, (unsigned long long)r->col + 1);
                 } else if (c == ',' && r->js == J_AFTER_ELEM) {
                     r->js = J_EXPECT_ELEM;
                 } else if (r->js == J_EXPECT_ELEM && c == '{') {
@@ -593,16 +626,16 @@ static int json_array_pump(kho_reader_t *r, kho_err_t *err)
             if (c == '\n') {
                 r->line++;
                 r->col = 0;
-            } else
+            } else if (((unsigned char)c & 0xC0) != 0x80) /* columns count characters, like jansson's */
                 r->col++;
         }
         if (r->js == J_IN_ELEM) {
             kho_buf_append(&r->ebuf, p + run_start, i - run_start);
             if (r->ebuf.len > max)
                 return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                    "%s: record %llu (line %llu) is larger than the limit of %zu KiB (max_field_kb)",
+                                    "%s: record %llu (line %llu) is larger than the limit of %zu bytes (max_field_kb)",
                                     r->src.name, (unsigned long long)r->nrec + 1, (unsigned long long)r->elem_line,
-                                    max / 1024);
+                                    max);
         }
         r->chunk_pos += i;
     }
@@ -620,7 +653,7 @@ static bool all_space(const char *p, size_t n)
 /* NDJSON: one object per non-blank line. */
 static int ndjson_pump(kho_reader_t *r, kho_err_t *err)
 {
-    size_t max = r->opts.max_field ? r->opts.max_field : DEFAULT_MAX_FIELD;
+    size_t max = r->max_field;
     while (!r->ready) {
         if (r->chunk_pos == r->chunk_len) {
             int rc = fill(r, err);
@@ -646,8 +679,8 @@ static int ndjson_pump(kho_reader_t *r, kho_err_t *err)
         r->chunk_pos += len + (nl ? 1 : 0);
         if (r->ebuf.len > max)
             return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                "%s: line %llu is longer than the limit of %zu KiB (max_field_kb)", r->src.name,
-                                (unsigned long long)r->line, max / 1024);
+                                "%s: line %llu is longer than the limit of %zu bytes (max_field_kb)", r->src.name,
+                                (unsigned long long)r->line, max);
         if (!nl)
             continue;
         if (!all_space(r->ebuf.data, r->ebuf.len)) {
@@ -686,6 +719,7 @@ int kho_reader_open(const kho_source_t *src, const kho_reader_opts_t *opts, kho_
     if (!r->src.name)
         r->src.name = src->path ? src->path : "input";
     r->opts = *opts;
+    r->max_field = opts->max_field ? opts->max_field : DEFAULT_MAX_FIELD;
     r->delim = opts->delimiter;
     r->fd = -1;
     r->line = 1;
