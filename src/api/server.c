@@ -32,8 +32,16 @@
 #include "core/pool.h"
 #include "warehouse/datadir.h"
 
+/* A client connection, tracked so that shutdown can close idle keep-alive
+ * connections (h2o 2.2 has no shutdown hook for HTTP/1). */
+typedef struct conn {
+    h2o_linklist_t link;
+    h2o_socket_t *sock;
+} conn_t;
+
 struct kho_loop {
     h2o_context_t ctx; /* first: the handler finds the loop from req->conn->ctx */
+    h2o_linklist_t conns;
     h2o_accept_ctx_t accept;
     kho_server_t *srv;
     size_t index;
@@ -279,14 +287,38 @@ static int open_listeners(kho_server_t *srv, char *shown, size_t shownsz, kho_er
     return 0;
 }
 
+static void on_socket_close(void *data)
+{
+    conn_t *c = data;
+    h2o_linklist_unlink(&c->link);
+    free(c);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *errmsg)
 {
     if (errmsg)
         return;
     kho_loop_t *loop = listener->data;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock)
-        h2o_accept(&loop->accept, sock);
+    if (!sock)
+        return;
+    conn_t *c = kho_xcalloc(1, sizeof *c);
+    c->sock = sock;
+    h2o_linklist_insert(&loop->conns, &c->link);
+    sock->on_close.cb = on_socket_close;
+    sock->on_close.data = c;
+    h2o_accept(&loop->accept, sock);
+}
+
+/* Ask every connection to end: shutting down the read side makes h2o see the end
+ * of input and close an idle connection at once, and a busy one after its
+ * response (h2o does not read from a connection while its request is processed). */
+static void close_idle_connections(kho_loop_t *loop)
+{
+    for (h2o_linklist_t *n = loop->conns.next; n != &loop->conns; n = n->next) {
+        conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, n);
+        shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
+    }
 }
 
 /* ---- loop threads ------------------------------------------------------------------ */
@@ -317,17 +349,20 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         loop->fd = -1;
     }
     h2o_context_request_shutdown(&loop->ctx);
+    close_idle_connections(loop);
 }
 
 static bool loop_idle(kho_loop_t *loop)
 {
-    return h2o_linklist_is_empty(&loop->ctx.http1._conns) && h2o_linklist_is_empty(&loop->ctx.http2._conns);
+    return h2o_linklist_is_empty(&loop->conns) && h2o_linklist_is_empty(&loop->ctx.http1._conns) &&
+           h2o_linklist_is_empty(&loop->ctx.http2._conns);
 }
 
 static void *loop_main(void *arg)
 {
     kho_loop_t *loop = arg;
     kho_server_t *srv = loop->srv;
+    h2o_linklist_init_anchor(&loop->conns);
     h2o_context_init(&loop->ctx, h2o_evloop_create(), &srv->h2o);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->jobs, on_jobs_done);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->control, on_control);

@@ -1,6 +1,7 @@
 /* cli — command table, help and exit codes (see cli.h). */
 #include "cli/cli.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@ typedef struct command {
     const char *help;
     kho_optspec_t opts[32];
     int (*run)(kho_cmdctx_t *ctx, kho_err_t *err);
+    bool no_settings; /* runs without reading kho.conf (help must work with a broken one) */
 } command_t;
 
 static int cmd_version(kho_cmdctx_t *ctx, kho_err_t *err);
@@ -30,12 +32,12 @@ static const command_t COMMANDS[] = {
      "again: what is already there is kept. --units reads the unit files from DIR instead of the shipped\n"
      "ones; --reload-units loads them even when unchanged.",
      {{"demo", false, false}, {"units", true, false}, {"reload-units", false, false}, GLOBAL_OPTS, {0}},
-     kho_cmd_init},
+     kho_cmd_init, false},
     {"serve", "kho serve [--listen ADDR:PORT] [--threads N] [--workers N]",
      "Serve the HTTP API (see docs/api.md) until SIGINT or SIGTERM, then finish requests in flight and close\n"
      "the database cleanly. Defaults come from kho.conf (listen = 127.0.0.1:8080).",
      {{"listen", true, false}, {"threads", true, false}, {"workers", true, false}, GLOBAL_OPTS, {0}},
-     kho_cmd_serve},
+     kho_cmd_serve, false},
     {"import",
      "kho import FILE --dataset ID [--title T] [--org ORG] [--format csv|json|ndjson] [--type COL=TYPE ...] "
      "[--strict]",
@@ -57,21 +59,21 @@ static const command_t COMMANDS[] = {
       {"delimiter", true, false},   {"type", true, true},         {"strict", false, false},
       {"decimal", true, false},     {"null-marks", true, false},  {"reject-threshold", true, false},
       GLOBAL_OPTS,                  {0}},
-     kho_cmd_import},
+     kho_cmd_import, false},
     {"datasets", "kho datasets [--q WORDS] [--org ORG] [--json]",
      "List the datasets (id, current version, rows, sharing scope, title). --q matches words in the title,\n"
      "description, tags and organisation, with or without diacritics.",
      {{"q", true, false}, {"org", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
-     kho_cmd_datasets},
+     kho_cmd_datasets, false},
     {"show", "kho show ID [--version N] [--json]",
      "Show a dataset: metadata, columns with types and tags, row count, versions and the quality report of\n"
      "the current version (or of version N).",
      {{"version", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
-     kho_cmd_show},
+     kho_cmd_show, false},
     {"export", "kho export ID [--version N] --format csv|json|ndjson [--output FILE]",
      "Write every row of the current version (or version N) to standard output or FILE.",
      {{"version", true, false}, {"format", true, false}, {"output", true, false}, GLOBAL_OPTS, {0}},
-     kho_cmd_export},
+     kho_cmd_export, false},
     {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
      "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
      "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"
@@ -85,10 +87,11 @@ static const command_t COMMANDS[] = {
       {"json", false, false},
       GLOBAL_OPTS,
       {0}},
-     kho_cmd_units},
-    {"version", "kho version", "Print kho's version.", {GLOBAL_OPTS, {0}}, cmd_version},
+     kho_cmd_units, false},
+    {"version", "kho version", "Print kho's version.", {GLOBAL_OPTS, {0}}, cmd_version, true},
     {"help", "kho help [COMMAND | config]",
-     "Show the commands, one command's help, or the settings ('kho help config').", {GLOBAL_OPTS, {0}}, cmd_help},
+     "Show the commands, one command's help, or the settings ('kho help config').", {GLOBAL_OPTS, {0}}, cmd_help,
+     true},
 };
 
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
@@ -189,7 +192,11 @@ int kho_cli_main(int argc, char **argv)
     if (!datadir || !*datadir)
         datadir = getenv("KHO_DATA") && *getenv("KHO_DATA") ? getenv("KHO_DATA") : "var";
     kho_config_t *cfg = NULL;
-    int rc = kho_config_load(datadir, &cfg, &err);
+    int rc = 0;
+    if (c->no_settings)
+        cfg = kho_config_defaults();
+    else
+        rc = kho_config_load(datadir, &cfg, &err);
     if (rc == 0) {
         int lvl = kho_log_parse_level(kho_config_str(cfg, "log_level"));
         if (lvl < 0)

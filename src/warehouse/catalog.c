@@ -512,6 +512,8 @@ static json_t *summary_json(kho_stmt_t *st)
 
 int kho_catalog_list(kho_store_t *s, const kho_catalog_query_t *q, json_t **out, kho_err_t *err)
 {
+    if (q->q && strlen(q->q) > 500)
+        return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "q is longer than 500 bytes");
     kho_buf_t sql = KHO_BUF_INIT, like = KHO_BUF_INIT, where = KHO_BUF_INIT;
     kho_buf_puts(&where, " WHERE 1");
     /* every word of q must appear in the folded search text */
@@ -536,35 +538,48 @@ int kho_catalog_list(kho_store_t *s, const kho_catalog_query_t *q, json_t **out,
         kho_buf_puts(&where, " AND o.slug = ?1");
     if (q->tag && *q->tag)
         kho_buf_puts(&where, " AND EXISTS (SELECT 1 FROM dataset_tags t WHERE t.dataset_id = d.id AND t.tag = ?2)");
-    kho_buf_printf(&sql,
-                   "SELECT " SUMMARY_COLS ", (SELECT count(*) FROM datasets d LEFT JOIN organisations o"
-                   " ON o.id = d.org_id %s) FROM datasets d LEFT JOIN organisations o ON o.id = d.org_id %s"
-                   " ORDER BY d.title LIMIT ?19 OFFSET ?20",
-                   where.data, where.data);
-    kho_stmt_t *st = NULL;
-    int rc = kho_store_prepare(s, sql.data, &st, err);
     long limit = q->limit > 0 ? q->limit : 100, offset = q->offset > 0 ? q->offset : 0;
-    if (rc == 0) {
-        kho_stmt_bind_str(st, 1, q->org);
-        kho_stmt_bind_str(st, 2, q->tag);
+    int64_t total = 0;
+    json_t *arr = json_array();
+    kho_stmt_t *st = NULL;
+    int rc = 0;
+    for (int pass = 0; pass < 2 && rc == 0; pass++) { /* the total, then the page */
+        kho_buf_reset(&sql);
+        if (pass == 0)
+            kho_buf_printf(&sql, "SELECT count(*) FROM datasets d LEFT JOIN organisations o ON o.id = d.org_id %s",
+                           where.data);
+        else
+            kho_buf_printf(&sql,
+                           "SELECT " SUMMARY_COLS " FROM datasets d LEFT JOIN organisations o ON o.id = d.org_id %s"
+                           " ORDER BY d.title LIMIT ?19 OFFSET ?20",
+                           where.data);
+        kho_stmt_free(st);
+        st = NULL;
+        if ((rc = kho_store_prepare(s, sql.data, &st, err)) != 0)
+            break;
+        if (q->org && *q->org)
+            kho_stmt_bind_str(st, 1, q->org);
+        if (q->tag && *q->tag)
+            kho_stmt_bind_str(st, 2, q->tag);
         for (size_t i = 0; i < nwords; i++)
             kho_stmt_bind_str(st, (int)i + 3, words[i]);
-        kho_stmt_bind_int(st, 19, limit);
-        kho_stmt_bind_int(st, 20, offset);
-        json_t *arr = json_array();
-        int64_t total = 0;
+        if (pass == 1) {
+            kho_stmt_bind_int(st, 19, limit);
+            kho_stmt_bind_int(st, 20, offset);
+        }
         while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
-            json_array_append_new(arr, summary_json(st));
-            total = kho_stmt_col_int(st, 19);
+            if (pass == 0)
+                total = kho_stmt_col_int(st, 0);
+            else
+                json_array_append_new(arr, summary_json(st));
         }
-        if (rc < 0)
-            json_decref(arr);
-        else {
-            rc = 0;
-            *out = json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)total, "limit", (json_int_t)limit, "offset",
-                             (json_int_t)offset, "datasets", arr);
-        }
+        rc = rc < 0 ? rc : 0;
     }
+    if (rc == 0)
+        *out = json_pack("{s:I,s:I,s:I,s:o}", "total", (json_int_t)total, "limit", (json_int_t)limit, "offset",
+                         (json_int_t)offset, "datasets", arr);
+    else
+        json_decref(arr);
     kho_stmt_free(st);
     kho_buf_free(&sql);
     kho_buf_free(&like);

@@ -341,12 +341,23 @@ static int csv_fail(kho_reader_t *r, kho_err_t *err)
 }
 
 /* Feed the parser until a record is ready. 1: ready, 0: end of input, <0 error. */
+/* "1024 KiB" for whole KiB (the unit of the max_field_kb setting), else bytes. */
+static const char *limit_text(size_t limit, char *buf, size_t size)
+{
+    if (limit % 1024 == 0)
+        snprintf(buf, size, "%zu KiB", limit / 1024);
+    else
+        snprintf(buf, size, "%zu bytes", limit);
+    return buf;
+}
+
 static int field_too_big(kho_reader_t *r, kho_err_t *err)
 {
+    char lim[48];
     return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                        "%s: a field of the record starting at line %llu is larger than the limit of %zu bytes "
+                        "%s: a field of the record starting at line %llu is larger than the limit of %s "
                         "(max_field_kb); an unterminated quote can cause this",
-                        r->src.name, (unsigned long long)r->rec_start, r->max_field);
+                        r->src.name, (unsigned long long)r->rec_start, limit_text(r->max_field, lim, sizeof lim));
 }
 
 static int csv_pump(kho_reader_t *r, kho_err_t *err)
@@ -521,6 +532,15 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
     return 0;
 }
 
+static int record_too_big(kho_reader_t *r, kho_err_t *err)
+{
+    char lim[48];
+    return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
+                        "%s: record %llu (line %llu) is larger than the limit of %s (max_field_kb)", r->src.name,
+                        (unsigned long long)r->nrec + 1, (unsigned long long)r->elem_line,
+                        limit_text(r->max_field, lim, sizeof lim));
+}
+
 static bool is_ws(char c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -576,11 +596,7 @@ static int json_array_pump(kho_reader_t *r, kho_err_t *err)
                     if (--r->depth == 0) {
                         kho_buf_append(&r->ebuf, p + run_start, i + 1 - run_start);
                         if (r->ebuf.len > max)
-                            return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                                "%s: record %llu (line %llu) is larger than the limit of %zu bytes "
-                                                "(max_field_kb)",
-                                                r->src.name, (unsigned long long)r->nrec + 1,
-                                                (unsigned long long)r->elem_line, max);
+                            return record_too_big(r, err);
                         r->js = J_AFTER_ELEM;
                         int rc = json_element(r, err);
                         if (rc < 0)
@@ -632,10 +648,7 @@ static int json_array_pump(kho_reader_t *r, kho_err_t *err)
         if (r->js == J_IN_ELEM) {
             kho_buf_append(&r->ebuf, p + run_start, i - run_start);
             if (r->ebuf.len > max)
-                return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                    "%s: record %llu (line %llu) is larger than the limit of %zu bytes (max_field_kb)",
-                                    r->src.name, (unsigned long long)r->nrec + 1, (unsigned long long)r->elem_line,
-                                    max);
+                return record_too_big(r, err);
         }
         r->chunk_pos += i;
     }
@@ -677,10 +690,12 @@ static int ndjson_pump(kho_reader_t *r, kho_err_t *err)
         size_t len = nl ? (size_t)(nl - p) : left;
         kho_buf_append(&r->ebuf, p, len);
         r->chunk_pos += len + (nl ? 1 : 0);
-        if (r->ebuf.len > max)
+        if (r->ebuf.len > max) {
+            char lim[48];
             return kho_err_setk(err, KHO_ETOOLARGE, "field_too_large",
-                                "%s: line %llu is longer than the limit of %zu bytes (max_field_kb)", r->src.name,
-                                (unsigned long long)r->line, max);
+                                "%s: line %llu is longer than the limit of %s (max_field_kb)", r->src.name,
+                                (unsigned long long)r->line, limit_text(max, lim, sizeof lim));
+        }
         if (!nl)
             continue;
         if (!all_space(r->ebuf.data, r->ebuf.len)) {

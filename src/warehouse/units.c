@@ -479,6 +479,8 @@ int kho_units_search(kho_store_t *s, const kho_units_query_t *q, json_t **out, k
                             "unknown type '%s': use tỉnh, thành phố, xã, phường, đặc khu, quận, huyện, thị xã or "
                             "thị trấn",
                             q->type);
+    if (text && strlen(text) > 200)
+        return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "q is longer than 200 bytes");
     bool code_query = text && all_digits(text);
     kho_buf_t where = KHO_BUF_INIT, sql = KHO_BUF_INIT, qf = KHO_BUF_INIT, ql = KHO_BUF_INIT, like = KHO_BUF_INIT;
     kho_buf_puts(&where, " WHERE 1");
