@@ -51,6 +51,8 @@ struct kho_loop {
     h2o_multithread_receiver_t jobs, control;
     bool draining;
     uint64_t deadline_ms;
+    size_t njobs; /* deferred jobs of this loop's requests not yet answered */
+    bool forced; /* connections had to be cut off at the shutdown timeout */
     pthread_t tid;
     int start_rc;
     kho_err_t start_err;
@@ -88,6 +90,13 @@ static void run_job(void *arg)
     h2o_multithread_send_message(&j->loop->jobs, &j->super);
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
     (void)receiver;
@@ -95,6 +104,9 @@ static void on_jobs_done(h2o_multithread_receiver_t *receiver, h2o_linklist_t *m
         job_t *j = H2O_STRUCT_FROM_MEMBER(job_t, super.link, messages->next);
         h2o_linklist_unlink(&j->super.link);
         j->done(j->req, j->data);
+        kho_loop_t *loop = j->loop;
+        if (--loop->njobs == 0 && loop->draining) /* clients get the full timeout after the last work */
+            loop->deadline_ms = now_ms() + (uint64_t)kho_config_int(loop->srv->cfg, "shutdown_timeout_s") * 1000;
         free(j);
     }
 }
@@ -112,6 +124,7 @@ int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void 
         kho_http_send_status(rc->req, KHO_EBUSY, "shutting_down", "the server is shutting down");
         return -1;
     }
+    rc->loop->njobs++;
     return 0;
 }
 
@@ -313,22 +326,16 @@ static void on_accept(h2o_socket_t *listener, const char *errmsg)
 /* Ask every connection to end: shutting down the read side makes h2o see the end
  * of input and close an idle connection at once, and a busy one after its
  * response (h2o does not read from a connection while its request is processed). */
-static void close_idle_connections(kho_loop_t *loop)
+static void shutdown_connections(kho_loop_t *loop, int how)
 {
     for (h2o_linklist_t *n = loop->conns.next; n != &loop->conns; n = n->next) {
         conn_t *c = H2O_STRUCT_FROM_MEMBER(conn_t, link, n);
-        shutdown(h2o_socket_get_fd(c->sock), SHUT_RD);
+        shutdown(h2o_socket_get_fd(c->sock), how);
     }
 }
 
 /* ---- loop threads ------------------------------------------------------------------ */
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 {
@@ -349,7 +356,7 @@ static void on_control(h2o_multithread_receiver_t *receiver, h2o_linklist_t *mes
         loop->fd = -1;
     }
     h2o_context_request_shutdown(&loop->ctx);
-    close_idle_connections(loop);
+    shutdown_connections(loop, SHUT_RD);
 }
 
 static bool loop_idle(kho_loop_t *loop)
@@ -378,12 +385,24 @@ static void *loop_main(void *arg)
         loop->fd = -1;
     }
     pthread_barrier_wait(&srv->ready);
+    /* Draining: work in progress (deferred jobs) always finishes and is answered;
+     * the shutdown timeout applies to clients that hold their connection open
+     * (not reading a response): they are cut off, and h2o closes those
+     * connections through its own error path. */
     bool clean = true;
+    uint64_t last_resort = 0;
     if (loop->start_rc == 0) {
-        while (!(loop->draining && loop_idle(loop))) {
+        while (!(loop->draining && loop->njobs == 0 && loop_idle(loop))) {
             h2o_evloop_run(loop->ctx.loop, 100);
-            if (loop->draining && now_ms() > loop->deadline_ms) {
-                kho_warn("loop %zu: shutdown timeout with requests still open", loop->index);
+            if (!loop->draining || loop->njobs > 0 || now_ms() <= loop->deadline_ms)
+                continue;
+            if (!loop->forced) {
+                kho_warn("loop %zu: shutdown timeout: cutting off the clients still connected", loop->index);
+                shutdown_connections(loop, SHUT_RDWR);
+                loop->forced = true;
+                last_resort = now_ms() + 2000;
+            } else if (now_ms() > last_resort) {
+                kho_warn("loop %zu: connections did not close; leaving them to the exit", loop->index);
                 clean = false;
                 break;
             }
@@ -505,8 +524,11 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     free(srv.wdb);
     pthread_barrier_destroy(&srv.ready);
     h2o_config_dispose(&srv.h2o);
+    bool forced = false;
+    for (size_t i = 0; i < srv.nloops; i++)
+        forced = forced || srv.loops[i].forced;
     if (rc == 0)
-        kho_info("kho serve: stopped cleanly");
+        kho_info(forced ? "kho serve: stopped (clients cut off at the shutdown timeout)" : "kho serve: stopped cleanly");
 done:
     free(srv.loops);
     kho_store_checkpoint(srv.writer);

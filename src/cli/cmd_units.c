@@ -116,6 +116,8 @@ int kho_cmd_units(kho_cmdctx_t *ctx, kho_err_t *err)
         if (rc == 0 && !json)
             print_list(res);
     }
+    if (rc == KHO_EINVAL && strcmp(err->kind, "bad_parameter") == 0)
+        rc = err->code = KHO_EUSAGE; /* a bad option value is a usage error, like the others */
     if (rc == 0 && json)
         kho_cmd_print_json(res);
     json_decref(res);

@@ -34,7 +34,8 @@ static const key_doc_t KEYS[] = {
     {"sqlite_cache_mb", "64", "int", "SQLite page cache per connection in MiB"},
     {"rows_default_limit", "100", "int", "rows per page when a request gives no _limit"},
     {"rows_max_limit", "10000", "int", "largest _limit accepted on row pages"},
-    {"shutdown_timeout_s", "30", "int", "how long a graceful shutdown waits for requests in flight"},
+    {"shutdown_timeout_s", "30", "int",
+     "how long a graceful shutdown waits for clients once the work in flight (uploads) has finished"},
     {"log_level", "info", "str", "debug, info, warn, error or off"},
     {"access_log", "on", "str", "one line per HTTP request on stderr: on or off"},
 };

@@ -523,7 +523,14 @@ int kho_catalog_list(kho_store_t *s, const kho_catalog_query_t *q, json_t **out,
     if (q->q && *q->q) {
         kho_text_fold(q->q, strlen(q->q), &qf);
         char *p = qf.data;
-        while (p && *p && nwords < 16) {
+        while (p && *p) {
+            if (nwords == 16) {
+                kho_buf_free(&qf);
+                kho_buf_free(&sql);
+                kho_buf_free(&like);
+                kho_buf_free(&where);
+                return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "q has more than 16 words");
+            }
             char *sp = strchr(p, ' ');
             if (sp)
                 *sp = '\0';

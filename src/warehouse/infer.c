@@ -357,11 +357,15 @@ unsigned kho_classify(const char *s, size_t n)
             bits |= KHO_C_NUM_COMMA;
             if (ic && fc)
                 bits |= KHO_C_INT_COMMA;
+            if (ic && !fc)
+                bits |= KHO_C_BIGINT;
         }
         if (nd) {
             bits |= KHO_C_NUM_DOT;
             if (id && fd)
                 bits |= KHO_C_INT_DOT;
+            if (id && !fd)
+                bits |= KHO_C_BIGINT;
         }
         /* read both ways, a separator is a group mark in one and the decimal mark in the other */
         if (nc && nd && (memchr(s, '.', n) || memchr(s, ',', n)))
@@ -505,7 +509,9 @@ kho_coltype_t kho_colinfer_decide(const kho_colinfer_t *c, kho_decimal_t file_de
         return t;
     }
     bool comma = cnt(c, KHO_C_NUM_COMMA) == n, dot = cnt(c, KHO_C_NUM_DOT) == n;
-    if (comma || dot) {
+    /* whole numbers beyond 64 bits are identifiers more often than quantities, and a
+     * double would round them: such a column stays text unless declared real */
+    if ((comma || dot) && cnt(c, KHO_C_BIGINT) == 0) {
         kho_decimal_t dec;
         if (forced != KHO_DEC_AUTO)
             dec = forced;

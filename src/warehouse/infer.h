@@ -15,7 +15,8 @@
  * of the file's other values, then the `decimal` setting, then the Vietnamese
  * convention. A number with a leading zero ("007", "01234") is a code, not a
  * number. Dates are ISO (2024-03-31) or Vietnamese (31/03/2024, 31-03-2024,
- * 31.03.2024); date-times are ISO 8601 or "31/03/2024 08:30[:00]". Booleans are
+ * 31.03.2024); date-times are ISO 8601 or "31/03/2024 08:30[:00]". A whole number
+ * beyond 64 bits keeps its column text (a double would round it). Booleans are
  * true/false, yes/no, có/không, đúng/sai in any case, with or without marks.
  */
 #ifndef KHO_WAREHOUSE_INFER_H
@@ -55,7 +56,8 @@ enum {
     KHO_C_DATETIME = 1u << 7,
     KHO_C_CODE5 = 1u << 8,     /* exactly five digits: a commune code? */
     KHO_C_CODE2 = 1u << 9,     /* exactly two digits: a province code? */
-    KHO_C__COUNT = 10,
+    KHO_C_BIGINT = 1u << 10,   /* a whole number beyond 64 bits (an identifier?): keeps a column text */
+    KHO_C__COUNT = 11,
 };
 
 /* Classify a text value (leading/trailing spaces ignored). */

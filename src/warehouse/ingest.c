@@ -370,6 +370,12 @@ static int pass1(ingest_t *g, const kho_source_t *src)
     if (rc == 0) {
         snprintf(g->sha, sizeof g->sha, "%s", kho_reader_sha256(r) ? kho_reader_sha256(r) : "");
         g->bytes = kho_reader_bytes(r);
+        if (kho_reader_rounded(r))
+            json_array_append_new(g->warnings,
+                                  json_sprintf("%llu records hold JSON numbers beyond 64-bit integers; their numbers "
+                                               "were read as reals and rounded. Quote such numbers (identifiers, "
+                                               "account numbers) to keep every digit.",
+                                               (unsigned long long)kho_reader_rounded(r)));
     }
     kho_reader_free(r);
     return rc;

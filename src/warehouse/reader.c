@@ -85,7 +85,8 @@ struct kho_reader {
     kho_strmap_t *keys; /* JSON key -> column */
 
     size_t max_field;
-    size_t too_big; /* length of a field over the limit, seen in a callback */
+    size_t too_big;   /* length of a field over the limit, seen in a callback */
+    uint64_t rounded; /* JSON records whose numbers were read as reals */
 
     /* CSV */
     struct csv_parser csv;
@@ -464,8 +465,11 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
 {
     json_error_t je;
     json_t *obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES, &je);
-    if (!obj && strstr(je.text, "too big integer")) /* beyond 64 bits: read the record's numbers as reals */
+    if (!obj && strstr(je.text, "too big integer")) { /* beyond 64 bits: read the record's numbers as reals */
         obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
+        if (obj)
+            r->rounded++;
+    }
     uint64_t idx = r->nrec + 1;
     if (!obj) {
         uint64_t line = r->elem_line + (je.line > 0 ? (uint64_t)je.line - 1 : 0);
@@ -850,4 +854,9 @@ uint64_t kho_reader_bytes(const kho_reader_t *r)
 const char *kho_reader_sha256(const kho_reader_t *r)
 {
     return r->sha_hex[0] ? r->sha_hex : NULL;
+}
+
+uint64_t kho_reader_rounded(const kho_reader_t *r)
+{
+    return r->rounded;
 }

@@ -101,5 +101,8 @@ const char *kho_reader_label(const kho_reader_t *r, size_t i);
 /* Bytes consumed so far, and after the end the SHA-256 (hex) when opts.hash. */
 uint64_t kho_reader_bytes(const kho_reader_t *r);
 const char *kho_reader_sha256(const kho_reader_t *r);
+/* JSON records with an integer beyond 64 bits, whose numbers were therefore all
+ * read as reals (rounded to double precision). */
+uint64_t kho_reader_rounded(const kho_reader_t *r);
 
 #endif

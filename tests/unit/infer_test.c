@@ -208,11 +208,12 @@ static void test_classify_ambiguous(void **state)
     assert_bits("1234567", WHOLE);
     assert_bits("9223372036854775807", WHOLE);
     assert_bits("-9223372036854775808", WHOLE);
-    /* beyond 64 bits: still a number, no longer an integer */
-    assert_bits("9223372036854775808", NUMC | NUMD);
-    assert_bits("-9223372036854775809", NUMC | NUMD);
-    assert_bits("9.223.372.036.854.775.808", NUMC);
-    assert_bits("9,223,372,036,854,775,808", NUMD);
+    /* beyond 64 bits: a number (a declared real column takes it) flagged BIGINT,
+     * which keeps an inferred column text so that no digit is rounded away */
+    assert_bits("9223372036854775808", NUMC | NUMD | KHO_C_BIGINT);
+    assert_bits("-9223372036854775809", NUMC | NUMD | KHO_C_BIGINT);
+    assert_bits("9.223.372.036.854.775.808", NUMC | KHO_C_BIGINT);
+    assert_bits("9,223,372,036,854,775,808", NUMD | KHO_C_BIGINT);
 }
 
 static void test_classify_codes_and_leading_zeros(void **state)
@@ -374,9 +375,9 @@ static void test_hostile_values(void **state)
     big[200] = '\0';
     b = cls(big);
     assert_int_equal(b & (INTC | INTD | CODE5 | CODE2 | DATE | DTIME | BOOLB), 0);
-    /* a 100-digit number is a real */
+    /* a 100-digit whole number: a number, but beyond 64 bits */
     big[100] = '\0';
-    assert_bits(big, NUMC | NUMD);
+    assert_bits(big, NUMC | NUMD | KHO_C_BIGINT);
     expect_real(big, KHO_DEC_DOT, strtod(big, NULL));
     /* long strings of separators and signs */
     char seps[260];
@@ -737,10 +738,10 @@ static void test_colinfer_integer_and_real(void **state)
     assert_int_equal(t.type, KHO_TYPE_INTEGER);
     assert_int_equal(kho_colinfer_evidence(&c), KHO_DEC_AUTO);
 
-    /* one value beyond 64 bits makes the column real */
+    /* one whole number beyond 64 bits keeps the column text (a double would round it) */
     c = COLUMN("1", "9223372036854775808");
     t = kho_colinfer_decide(&c, KHO_DEC_AUTO, KHO_DEC_AUTO);
-    assert_int_equal(t.type, KHO_TYPE_REAL);
+    assert_int_equal(t.type, KHO_TYPE_TEXT);
 
     /* the two conventions cannot be mixed in one column */
     c = COLUMN("1.234,5", "1,234.5");
