@@ -146,32 +146,19 @@ void kho_h_rows(kho_reqctx_t *rc)
 
 /* ---- upload ------------------------------------------------------------------------ */
 
-#define MAX_DECLS 32
-
 typedef struct upload {
     kho_server_t *srv;
-    char *dataset;
     kho_ingest_opts_t o;
-    kho_coldecl_t decls[MAX_DECLS];
-    const char *tags[MAX_DECLS];
+    kho_ingest_optbuf_t buf;
     kho_source_t src;
     kho_ingest_result_t res;
     kho_err_t err;
     int rc;
 } upload_t;
 
-/* Format from the Content-Type (or ?format=). */
+/* Format from the Content-Type (when ?format= is not given). */
 static int body_format(kho_reqctx_t *rc, kho_ingest_opts_t *o, kho_err_t *err)
 {
-    const char *fmt = kho_http_param(rc, "format");
-    if (fmt) {
-        int f = kho_format_parse(fmt);
-        if (f < 0)
-            return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "format must be csv, json or ndjson, not '%.20s'",
-                                fmt);
-        o->format = (kho_format_t)f;
-        return 0;
-    }
     const char *ct = kho_http_header(rc->req, H2O_TOKEN_CONTENT_TYPE);
     if (!ct)
         return kho_err_setk(err, KHO_EMEDIA, "unsupported_media_type",
@@ -212,85 +199,31 @@ static int body_format(kho_reqctx_t *rc, kho_ingest_opts_t *o, kho_err_t *err)
                         type);
 }
 
+static const char *param_get(void *ctx, const char *key)
+{
+    return kho_http_param(ctx, key);
+}
+
+static size_t param_all(void *ctx, const char *key, const char **vals, size_t max)
+{
+    return kho_http_params(ctx, key, vals, max);
+}
+
 static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
 {
     static const char *const allowed[] = {"title",     "description", "publisher", "licence",    "org",
                                            "org_name",  "tag",         "sharing",   "importance", "synthetic",
                                            "temporal",  "spatial",     "format",    "delimiter",  "type",
                                            "strict",    "decimal",     "null_marks", "reject_threshold", NULL};
-    kho_ingest_opts_t *o = &u->o;
+    kho_optsrc_t src = {param_get, param_all, rc};
     int r = kho_http_check_params(rc, allowed, err);
-    if (r != 0)
-        return r;
-    o->dataset = rc->var[0];
-    o->meta.synthetic = -1;
-    bool b;
-    if ((r = kho_http_param_bool(rc, "synthetic", false, &b, err)) != 0)
-        return r;
-    if (kho_http_param(rc, "synthetic"))
-        o->meta.synthetic = b;
-    o->meta.title = kho_http_param(rc, "title");
-    o->meta.description = kho_http_param(rc, "description");
-    o->meta.publisher = kho_http_param(rc, "publisher");
-    o->meta.licence = kho_http_param(rc, "licence");
-    o->meta.org = kho_http_param(rc, "org");
-    o->meta.org_name = kho_http_param(rc, "org_name");
-    o->meta.sharing = kho_http_param(rc, "sharing");
-    o->meta.importance = kho_http_param(rc, "importance");
-    o->meta.spatial = kho_http_param(rc, "spatial");
-    const char *temporal = kho_http_param(rc, "temporal");
-    if (temporal) { /* START or START/END */
-        const char *slash = strchr(temporal, '/');
-        o->meta.temporal_start =
-            h2o_strdup(&rc->req->pool, temporal, slash ? (size_t)(slash - temporal) : strlen(temporal)).base;
-        o->meta.temporal_end = slash ? slash + 1 : o->meta.temporal_start;
-    }
-    o->meta.ntags = kho_http_params(rc, "tag", u->tags, MAX_DECLS);
-    o->meta.tags = u->tags;
-    const char *d = kho_http_param(rc, "delimiter");
-    if (d) {
-        if (!strcmp(d, "tab") || !strcmp(d, "\t"))
-            o->delimiter = '\t';
-        else if (strlen(d) == 1 && strchr(",;|", d[0]))
-            o->delimiter = d[0];
-        else
-            return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "delimiter must be ',', ';', '|' or tab");
-    }
-    if ((r = body_format(rc, o, err)) != 0)
-        return r;
-    const char *types[MAX_DECLS];
-    size_t nt = kho_http_params(rc, "type", types, MAX_DECLS);
-    for (size_t i = 0; i < nt; i++) {
-        const char *sep = strrchr(types[i], ':');
-        if (!sep)
-            sep = strrchr(types[i], '=');
-        if (!sep)
-            return kho_err_setk(err, KHO_EINVAL, "bad_type", "type takes COL:TYPE, not '%.60s'", types[i]);
-        u->decls[i].column = h2o_strdup(&rc->req->pool, types[i], (size_t)(sep - types[i])).base;
-        u->decls[i].type = sep + 1;
-    }
-    o->decls = u->decls;
-    o->ndecls = nt;
-    if ((r = kho_http_param_bool(rc, "strict", false, &o->strict, err)) != 0)
-        return r;
-    const char *dec = kho_http_param(rc, "decimal") ? kho_http_param(rc, "decimal") : kho_config_str(rc->cfg, "decimal");
-    int dv = kho_decimal_parse(dec);
-    if (dv < 0)
-        return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "decimal must be auto, comma or dot");
-    o->decimal = (kho_decimal_t)dv;
-    const char *thr = kho_http_param(rc, "reject_threshold");
-    o->reject_threshold = kho_config_num(rc->cfg, "reject_threshold");
-    if (thr) {
-        char *end;
-        o->reject_threshold = strtod(thr, &end);
-        if (*end || end == thr || !(o->reject_threshold >= 0 && o->reject_threshold <= 1))
-            return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "reject_threshold is a fraction from 0 to 1");
-    }
-    o->null_marks = kho_http_param(rc, "null_marks") ? kho_http_param(rc, "null_marks")
-                                                      : kho_config_str(rc->cfg, "null_marks");
-    o->max_field = (size_t)kho_config_int(rc->cfg, "max_field_kb") * 1024;
-    o->source_name = "upload";
-    return kho_ingest_check_opts(o, err);
+    if (r == 0)
+        r = kho_ingest_opts_read(&u->o, &src, rc->cfg, &u->buf, err);
+    if (r == 0 && !kho_http_param(rc, "format"))
+        r = body_format(rc, &u->o, err);
+    u->o.dataset = rc->var[0];
+    u->o.source_name = "upload";
+    return r == 0 ? kho_ingest_check_opts(&u->o, err) : r;
 }
 
 /* Check the file without the write lock (uploads check in parallel), then take

@@ -127,80 +127,28 @@ static void print_rejects(const json_t *q, FILE *f, size_t max)
     }
 }
 
-/* Fill ingest options from the command line and settings. decls has room for KHO_ARGS_MAX. */
-static int import_opts(kho_cmdctx_t *ctx, kho_ingest_opts_t *o, kho_coldecl_t *decls, const char **tags,
-                       char (*declbuf)[256], kho_err_t *err)
+/* Import options come from the command line; option names use '-' where the
+ * shared reader asks with '_' (--reject-threshold for reject_threshold). */
+static void dashed(const char *key, char *out, size_t size)
 {
-    const kho_args_t *a = ctx->args;
-    memset(o, 0, sizeof *o);
-    o->dataset = kho_args_get(a, "dataset");
-    if (!o->dataset)
-        return kho_err_set(err, KHO_EUSAGE, "--dataset ID is required");
-    o->meta.synthetic = kho_args_flag(a, "synthetic") ? 1 : -1;
-    o->meta.title = kho_args_get(a, "title");
-    o->meta.description = kho_args_get(a, "description");
-    o->meta.publisher = kho_args_get(a, "publisher");
-    o->meta.licence = kho_args_get(a, "licence");
-    o->meta.org = kho_args_get(a, "org");
-    o->meta.org_name = kho_args_get(a, "org-name");
-    o->meta.sharing = kho_args_get(a, "sharing");
-    o->meta.importance = kho_args_get(a, "importance");
-    o->meta.spatial = kho_args_get(a, "spatial");
-    const char *temporal = kho_args_get(a, "temporal");
-    if (temporal) { /* START or START/END */
-        static char start[32];
-        const char *slash = strchr(temporal, '/');
-        snprintf(start, sizeof start, "%.*s", (int)(slash ? (size_t)(slash - temporal) : strlen(temporal)), temporal);
-        o->meta.temporal_start = start;
-        o->meta.temporal_end = slash ? slash + 1 : start;
-    }
-    o->meta.ntags = kho_args_all(a, "tag", tags, KHO_ARGS_MAX);
-    o->meta.tags = tags;
-    const char *fmt = kho_args_get(a, "format");
-    if (fmt) {
-        int f = kho_format_parse(fmt);
-        if (f < 0)
-            return kho_err_set(err, KHO_EUSAGE, "--format must be csv, json or ndjson, not '%s'", fmt);
-        o->format = (kho_format_t)f;
-    }
-    const char *delim = kho_args_get(a, "delimiter");
-    if (delim) {
-        if (strcmp(delim, "tab") == 0 || strcmp(delim, "\\t") == 0)
-            o->delimiter = '\t';
-        else if (strlen(delim) == 1 && strchr(",;|\t", delim[0]))
-            o->delimiter = delim[0];
-        else
-            return kho_err_set(err, KHO_EUSAGE, "--delimiter must be ',', ';', '|' or tab, not '%s'", delim);
-    }
-    const char *types[KHO_ARGS_MAX];
-    size_t nt = kho_args_all(a, "type", types, KHO_ARGS_MAX);
-    for (size_t i = 0; i < nt; i++) {
-        const char *eq = strrchr(types[i], '=');
-        if (!eq)
-            return kho_err_set(err, KHO_EUSAGE, "--type takes COL=TYPE, not '%s'", types[i]);
-        snprintf(declbuf[i], 256, "%.*s", (int)(eq - types[i]), types[i]);
-        decls[i].column = declbuf[i];
-        decls[i].type = eq + 1;
-    }
-    o->decls = decls;
-    o->ndecls = nt;
-    o->strict = kho_args_flag(a, "strict");
-    const char *dec = kho_args_get(a, "decimal") ? kho_args_get(a, "decimal") : kho_config_str(ctx->cfg, "decimal");
-    int d = kho_decimal_parse(dec);
-    if (d < 0)
-        return kho_err_set(err, KHO_EUSAGE, "decimal must be auto, comma or dot, not '%s'", dec);
-    o->decimal = (kho_decimal_t)d;
-    const char *thr = kho_args_get(a, "reject-threshold");
-    if (thr) {
-        char *end;
-        o->reject_threshold = strtod(thr, &end);
-        if (*end || end == thr || o->reject_threshold < 0 || o->reject_threshold > 1)
-            return kho_err_set(err, KHO_EUSAGE, "--reject-threshold is a fraction from 0 to 1, not '%s'", thr);
-    } else
-        o->reject_threshold = kho_config_num(ctx->cfg, "reject_threshold");
-    o->null_marks = kho_args_get(a, "null-marks") ? kho_args_get(a, "null-marks") : kho_config_str(ctx->cfg, "null_marks");
-    o->max_field = (size_t)kho_config_int(ctx->cfg, "max_field_kb") * 1024;
-    return kho_ingest_check_opts(o, err);
+    size_t n = 0;
+    for (; key[n] && n + 1 < size; n++)
+        out[n] = key[n] == '_' ? '-' : key[n];
+    out[n] = '\0';
+}
+
+static const char *arg_get(void *ctx, const char *key)
+{
+    char name[64];
+    dashed(key, name, sizeof name);
+    return kho_args_get(ctx, name);
+}
+
+static size_t arg_all(void *ctx, const char *key, const char **vals, size_t max)
+{
+    char name[64];
+    dashed(key, name, sizeof name);
+    return kho_args_all(ctx, name, vals, max);
 }
 
 int kho_cmd_import(kho_cmdctx_t *ctx, kho_err_t *err)
@@ -208,11 +156,22 @@ int kho_cmd_import(kho_cmdctx_t *ctx, kho_err_t *err)
     if (ctx->args->npos != 1)
         return kho_err_set(err, KHO_EUSAGE, "import takes one FILE (or - for standard input)");
     const char *file = ctx->args->pos[0];
-    kho_ingest_opts_t o;
-    kho_coldecl_t decls[KHO_ARGS_MAX];
-    const char *tags[KHO_ARGS_MAX];
-    static char declbuf[KHO_ARGS_MAX][256];
-    int rc = import_opts(ctx, &o, decls, tags, declbuf, err);
+    kho_ingest_opts_t o = {.dataset = kho_args_get(ctx->args, "dataset")};
+    static kho_ingest_optbuf_t buf;
+    kho_optsrc_t src_opts = {arg_get, arg_all, (void *)ctx->args};
+    if (!o.dataset)
+        return kho_err_set(err, KHO_EUSAGE, "--dataset ID is required");
+    int rc = kho_ingest_opts_read(&o, &src_opts, ctx->cfg, &buf, err);
+    if (rc == KHO_EINVAL && strcmp(err->kind, "bad_parameter") == 0) { /* a usage error, named as typed */
+        char name[64], msg[sizeof err->msg];
+        size_t n = strcspn(err->msg, " ");
+        dashed(err->msg, name, n + 1 < sizeof name ? n + 1 : sizeof name);
+        snprintf(msg, sizeof msg, "--%s%s", name, err->msg + n);
+        snprintf(err->msg, sizeof err->msg, "%s", msg);
+        return err->code = KHO_EUSAGE;
+    }
+    if (rc == 0)
+        rc = kho_ingest_check_opts(&o, err);
     if (rc != 0)
         return rc;
     kho_store_t *w = NULL;

@@ -85,6 +85,98 @@ static int parse_decl_type(const char *t, kho_type_t *type, const char **tag)
     return 0;
 }
 
+static int flag_value(const char *v, bool *out)
+{
+    if (!*v || !strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"))
+        *out = true;
+    else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
+        *out = false;
+    else
+        return -1;
+    return 0;
+}
+
+static int bad_option(kho_err_t *err, const char *key, const char *what, const char *v)
+{
+    return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "%s must be %s, not '%.60s'", key, what, v);
+}
+
+int kho_ingest_opts_read(kho_ingest_opts_t *o, const kho_optsrc_t *src, const kho_config_t *cfg,
+                         kho_ingest_optbuf_t *buf, kho_err_t *err)
+{
+    const char *v;
+    void *c = src->ctx;
+    kho_dataset_meta_t *m = &o->meta;
+    m->synthetic = -1;
+    m->title = src->get(c, "title");
+    m->description = src->get(c, "description");
+    m->publisher = src->get(c, "publisher");
+    m->licence = src->get(c, "licence");
+    m->org = src->get(c, "org");
+    m->org_name = src->get(c, "org_name");
+    m->sharing = src->get(c, "sharing");
+    m->importance = src->get(c, "importance");
+    m->spatial = src->get(c, "spatial");
+    m->ntags = src->all(c, "tag", buf->tags, KHO_INGEST_MAX_DECLS);
+    m->tags = buf->tags;
+    bool b;
+    if ((v = src->get(c, "synthetic"))) {
+        if (flag_value(v, &b) != 0)
+            return bad_option(err, "synthetic", "true or false", v);
+        m->synthetic = b;
+    }
+    if ((v = src->get(c, "temporal"))) { /* START or START/END */
+        const char *slash = strchr(v, '/');
+        snprintf(buf->temporal_start, sizeof buf->temporal_start, "%.*s",
+                 (int)(slash ? (size_t)(slash - v) : strlen(v)), v);
+        m->temporal_start = buf->temporal_start;
+        m->temporal_end = slash ? slash + 1 : buf->temporal_start;
+    }
+    if ((v = src->get(c, "format"))) {
+        int f = kho_format_parse(v);
+        if (f < 0)
+            return bad_option(err, "format", "csv, json or ndjson", v);
+        o->format = (kho_format_t)f;
+    }
+    if ((v = src->get(c, "delimiter"))) {
+        if (!strcmp(v, "tab") || !strcmp(v, "\\t") || !strcmp(v, "\t"))
+            o->delimiter = '\t';
+        else if (strlen(v) == 1 && strchr(",;|", v[0]))
+            o->delimiter = v[0];
+        else
+            return bad_option(err, "delimiter", "',', ';', '|' or tab", v);
+    }
+    const char *types[KHO_INGEST_MAX_DECLS];
+    size_t nt = src->all(c, "type", types, KHO_INGEST_MAX_DECLS);
+    for (size_t i = 0; i < nt; i++) { /* COL=TYPE or COL:TYPE; type names have neither sign */
+        const char *eq = strrchr(types[i], '='), *colon = strrchr(types[i], ':');
+        const char *sep = eq > colon ? eq : colon;
+        if (!sep)
+            return bad_option(err, "type", "COL=TYPE", types[i]);
+        snprintf(buf->columns[i], sizeof buf->columns[i], "%.*s", (int)(sep - types[i]), types[i]);
+        buf->decls[i] = (kho_coldecl_t){buf->columns[i], sep + 1};
+    }
+    o->decls = buf->decls;
+    o->ndecls = nt;
+    if ((v = src->get(c, "strict")) && flag_value(v, &o->strict) != 0)
+        return bad_option(err, "strict", "true or false", v);
+    v = src->get(c, "decimal") ? src->get(c, "decimal") : kho_config_str(cfg, "decimal");
+    int d = kho_decimal_parse(v);
+    if (d < 0)
+        return bad_option(err, "decimal", "auto, comma or dot", v);
+    o->decimal = (kho_decimal_t)d;
+    o->reject_threshold = kho_config_num(cfg, "reject_threshold");
+    if ((v = src->get(c, "reject_threshold"))) {
+        char *end;
+        o->reject_threshold = strtod(v, &end);
+        if (*end || end == v || !(o->reject_threshold >= 0 && o->reject_threshold <= 1))
+            return bad_option(err, "reject_threshold", "a fraction from 0 to 1", v);
+    }
+    o->null_marks = src->get(c, "null_marks") ? src->get(c, "null_marks") : kho_config_str(cfg, "null_marks");
+    o->max_field = (size_t)kho_config_int(cfg, "max_field_kb") * 1024;
+    return 0;
+}
+
 int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err)
 {
     if (!o->dataset || !kho_text_is_slug(o->dataset))
@@ -103,7 +195,7 @@ int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err)
                                 o->decls[i].type ? o->decls[i].type : "", o->decls[i].column);
     }
     if (o->reject_threshold > 1)
-        return kho_err_setk(err, KHO_EINVAL, "bad_option", "the reject threshold is a fraction between 0 and 1");
+        return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "the reject threshold is a fraction between 0 and 1");
     return kho_catalog_check_meta(&o->meta, err);
 }
 

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config.h"
 #include "core/err.h"
 #include "store/store.h"
 #include "warehouse/catalog.h"
@@ -67,6 +68,36 @@ typedef struct kho_ingest_result {
     double check_seconds;      /* pass 1: validation and inference */
     double load_seconds;       /* pass 2: conversion, loading and commit */
 } kho_ingest_result_t;
+
+/* Where import options come from: command-line options (--reject-threshold) or
+ * HTTP query parameters (reject_threshold). The functions are asked for the
+ * underscore names; `get` gives the last value or NULL ("" for a bare flag),
+ * `all` every value of a repeatable option. */
+typedef struct kho_optsrc {
+    const char *(*get)(void *ctx, const char *key);
+    size_t (*all)(void *ctx, const char *key, const char **vals, size_t max);
+    void *ctx;
+} kho_optsrc_t;
+
+#define KHO_INGEST_MAX_DECLS 64
+
+/* Storage for what kho_ingest_opts_read() derives from its source; keep it as long
+ * as the options are used. */
+typedef struct kho_ingest_optbuf {
+    kho_coldecl_t decls[KHO_INGEST_MAX_DECLS];
+    const char *tags[KHO_INGEST_MAX_DECLS];
+    char columns[KHO_INGEST_MAX_DECLS][256];
+    char temporal_start[32];
+} kho_ingest_optbuf_t;
+
+/* Read the import options (metadata, reading options, declarations, checks) from
+ * src over the settings in cfg, into o (whose dataset the caller sets). Values
+ * point into the source or into buf. The options read: title description
+ * publisher licence org org_name tag* sharing importance synthetic temporal
+ * (START[/END]) spatial format delimiter (, ; | tab) type* (COL=TYPE or COL:TYPE)
+ * strict decimal null_marks reject_threshold. KHO_EINVAL names a bad value. */
+int kho_ingest_opts_read(kho_ingest_opts_t *o, const kho_optsrc_t *src, const kho_config_t *cfg,
+                         kho_ingest_optbuf_t *buf, kho_err_t *err) KHO_WUR;
 
 /* Check declarations and options before any work; KHO_EINVAL names the problem. */
 int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err) KHO_WUR;

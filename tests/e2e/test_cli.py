@@ -110,7 +110,7 @@ def test_command_usage_errors(env):
     fails(env.kho("import", f, "--dataset", "x1", "--format", "xml"), 2, "--format must be csv, json or ndjson")
     fails(env.kho("import", f, "--dataset", "x1", "--delimiter", "x"), 2, "--delimiter")
     fails(env.kho("import", f, "--dataset", "x1", "--reject-threshold", "2"), 2, "--reject-threshold")
-    fails(env.kho("import", f, "--dataset", "x1", "--type", "a"), 2, "--type takes COL=TYPE")
+    fails(env.kho("import", f, "--dataset", "x1", "--type", "a"), 2, "--type must be COL=TYPE")
     fails(env.kho("export", HSDVC), 2, "--format csv|json|ndjson is required")
     fails(env.kho("export", HSDVC, "--format", "xml"), 2, "--format must be csv, json or ndjson")
     fails(env.kho("export", "--format", "csv"), 2, "one dataset ID")
