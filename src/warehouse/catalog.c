@@ -81,10 +81,12 @@ static int step_done(kho_stmt_t *st, kho_err_t *err)
     return rc < 0 ? rc : 0;
 }
 
-static int ensure_org(kho_store_t *w, const char *slug, const char *name, int64_t *id, kho_err_t *err)
+/* The id of the row a one-parameter query finds: 1 when found (*id set), 0 when
+ * not, negative on error. */
+static int id_of(kho_store_t *s, const char *sql, const char *slug, int64_t *id, kho_err_t *err)
 {
     kho_stmt_t *st = NULL;
-    int rc = kho_store_cached(w, "SELECT id FROM organisations WHERE slug = ?", &st, err);
+    int rc = kho_store_cached(s, sql, &st, err);
     if (rc != 0)
         return rc;
     kho_stmt_bind_str(st, 1, slug);
@@ -92,8 +94,15 @@ static int ensure_org(kho_store_t *w, const char *slug, const char *name, int64_
     if (rc == KHO_STEP_ROW)
         *id = kho_stmt_col_int(st, 0);
     kho_stmt_reset(st);
+    return rc;
+}
+
+static int ensure_org(kho_store_t *w, const char *slug, const char *name, int64_t *id, kho_err_t *err)
+{
+    int rc = id_of(w, "SELECT id FROM organisations WHERE slug = ?", slug, id, err);
     if (rc != KHO_STEP_DONE)
         return rc < 0 ? rc : 0;
+    kho_stmt_t *st = NULL;
     char now[32];
     kho_catalog_now(now);
     char *nname = kho_text_nfc_dup(name ? name : slug);
@@ -221,15 +230,7 @@ static int refresh_search(kho_store_t *w, int64_t id, kho_err_t *err)
 
 int kho_catalog_find(kho_store_t *s, const char *slug, int64_t *id, kho_err_t *err)
 {
-    kho_stmt_t *st = NULL;
-    int rc = kho_store_cached(s, "SELECT id FROM datasets WHERE slug = ?", &st, err);
-    if (rc != 0)
-        return rc;
-    kho_stmt_bind_str(st, 1, slug);
-    rc = kho_stmt_step(st, err);
-    if (rc == KHO_STEP_ROW)
-        *id = kho_stmt_col_int(st, 0);
-    kho_stmt_reset(st);
+    int rc = id_of(s, "SELECT id FROM datasets WHERE slug = ?", slug, id, err);
     if (rc == KHO_STEP_DONE)
         return kho_err_setk(err, KHO_ENOTFOUND, "unknown_dataset", "no dataset has the id '%s'", slug);
     return rc < 0 ? rc : 0;
