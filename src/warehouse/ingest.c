@@ -20,6 +20,7 @@
 #include "core/strmap.h"
 #include "core/text.h"
 #include "warehouse/quality.h"
+#include "warehouse/recpipe.h"
 #include "warehouse/units.h"
 
 #define MAX_LISTED_REJECTS 1000
@@ -441,8 +442,13 @@ static int pass1(ingest_t *g, const kho_source_t *src)
     g->bom = kho_reader_had_bom(r);
     g->header_fields = kho_reader_ncols(r);
     rc = name_new_columns(g, r);
+    /* CSV columns are fixed by the header: read on a second thread while this one
+     * classifies (JSON discovers columns as it reads, so it is read here) */
+    kho_recpipe_t *pipe = NULL;
+    if (rc == 0 && g->fmt == KHO_FMT_CSV)
+        rc = kho_recpipe_start(r, &pipe, g->err);
     kho_record_t *rec;
-    while (rc == 0 && (rc = kho_reader_next(r, &rec, g->err)) == 1) {
+    while (rc == 0 && (rc = pipe ? kho_recpipe_next(pipe, &rec, g->err) : kho_reader_next(r, &rec, g->err)) == 1) {
         rc = 0;
         g->rows_read++;
         if (kho_reader_ncols(r) > g->named && (rc = name_new_columns(g, r)) != 0)
@@ -459,6 +465,7 @@ static int pass1(ingest_t *g, const kho_source_t *src)
             check_code(g, &g->cols[i], g->bits[i], &rec->cells[i], rec->line);
         }
     }
+    kho_recpipe_free(pipe);
     if (rc == 0) {
         snprintf(g->sha, sizeof g->sha, "%s", kho_reader_sha256(r) ? kho_reader_sha256(r) : "");
         g->bytes = kho_reader_bytes(r);
