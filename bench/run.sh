@@ -5,3 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== ingest"; bash bench/ingest.sh
 echo "== serve start-up and idle memory"; python3 bench/serve_startup.py
+echo "== HTTP rows page vs nginx (informational)"; bash bench/http.sh
