@@ -52,7 +52,7 @@ def stop_during_upload(env, sig, name):
     p = env.kho("init", data=data)
     assert p.returncode == 0, p.stderr
     srv = env.server(data=data)
-    n = rows_for(env, srv, 2.0)
+    n = rows_for(env, srv, 4.0)  # long enough to still be loading when the signal comes
     payload = body(n, 7)
     sent = threading.Event()
     res = {}
@@ -76,7 +76,7 @@ def stop_during_upload(env, sig, name):
     t = threading.Thread(target=upload)
     t.start()
     assert sent.wait(env.slow(60)), "the upload was never sent"
-    time.sleep(env.slow(0.3))
+    time.sleep(0.3)  # the body is on its way; the import takes seconds
     signalled_at = time.monotonic()
     srv.proc.send_signal(sig)
     # a request arriving now is refused or answered, never left hanging
