@@ -166,6 +166,8 @@ static int body_format(kho_reqctx_t *rc, kho_ingest_opts_t *o, kho_err_t *err)
                             "(or ?format=csv|json|ndjson)");
     char type[80];
     size_t n = strcspn(ct, ";");
+    if (n >= sizeof type)
+        n = sizeof type - 1;
     snprintf(type, sizeof type, "%.*s", (int)(n < sizeof type ? n : sizeof type - 1), ct);
     while (n > 0 && type[n - 1] == ' ')
         type[--n] = '\0';

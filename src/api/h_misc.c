@@ -30,6 +30,11 @@ static const char HOME[] =
 void kho_h_index(kho_reqctx_t *rc)
 {
     h2o_req_t *req = rc->req;
+    kho_err_t err;
+    if (kho_http_check_params(rc, NO_PARAMS, &err) != 0) {
+        kho_http_send_error(req, &err, NULL);
+        return;
+    }
     req->res.status = 200;
     req->res.reason = "OK";
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, H2O_STRLIT("text/html; charset=utf-8"));
@@ -38,6 +43,11 @@ void kho_h_index(kho_reqctx_t *rc)
 
 void kho_h_api_index(kho_reqctx_t *rc)
 {
+    kho_err_t err;
+    if (kho_http_check_params(rc, NO_PARAMS, &err) != 0) {
+        kho_http_send_error(rc->req, &err, NULL);
+        return;
+    }
     size_t n;
     const kho_route_t *routes = kho_router_routes(&n);
     json_t *arr = json_array();

@@ -253,6 +253,11 @@ void kho_http_send_json(h2o_req_t *req, int status, const char *body, size_t len
 
 void kho_http_send_value(h2o_req_t *req, int status, json_t *v)
 {
+    if (!v) { /* a value that could not be built (never expected): a plain 500, not a crash */
+        static const char body[] = "{\"error\":{\"code\":\"internal\",\"message\":\"the response could not be built\"}}\n";
+        kho_http_send_json(req, 500, body, sizeof body - 1);
+        return;
+    }
     kho_buf_t b = KHO_BUF_INIT;
     kho_json_dump(&b, v, 0);
     kho_buf_putc(&b, '\n');
@@ -263,7 +268,15 @@ void kho_http_send_value(h2o_req_t *req, int status, json_t *v)
 
 static void send_error(h2o_req_t *req, int status, const char *kind, const char *msg, json_t *details)
 {
-    json_t *e = json_pack("{s:s,s:s}", "code", kind, "message", msg);
+    char safe[1024];
+    snprintf(safe, sizeof safe, "%s", msg);
+    kho_utf8_repair(safe, strlen(safe));
+    json_t *e = json_pack("{s:s,s:s}", "code", kind, "message", safe);
+    if (!e) {
+        json_decref(details);
+        kho_http_send_value(req, status, NULL);
+        return;
+    }
     if (details)
         json_object_set_new(e, "details", details);
     if (status == 503)

@@ -68,7 +68,9 @@ struct kho_server {
     pthread_mutex_t write_mu;
     kho_store_t *writer;
     kho_store_t **wdb; /* one read-only connection per worker (NULL if it failed to open) */
-    pthread_barrier_t ready;
+    pthread_mutex_t ready_mu; /* loops report here once set up (ready counts them) */
+    pthread_cond_t ready_cv;
+    size_t ready;
     bool access_log;
 };
 
@@ -384,7 +386,10 @@ static void *loop_main(void *arg)
         close(loop->fd);
         loop->fd = -1;
     }
-    pthread_barrier_wait(&srv->ready);
+    pthread_mutex_lock(&srv->ready_mu);
+    srv->ready++;
+    pthread_cond_broadcast(&srv->ready_cv);
+    pthread_mutex_unlock(&srv->ready_mu);
     /* Draining: work in progress (deferred jobs) always finishes and is answered;
      * the shutdown timeout applies to clients that hold their connection open
      * (not reading a response): they are cut off, and h2o closes those
@@ -498,13 +503,26 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     setup_h2o(&srv);
     srv.wdb = kho_xcalloc(srv.nworkers, sizeof *srv.wdb);
     srv.pool = kho_pool_new(srv.nworkers, worker_init, worker_fini, &srv);
-    pthread_barrier_init(&srv.ready, NULL, (unsigned)srv.nloops + 1);
-    for (size_t i = 0; i < srv.nloops; i++) {
+    pthread_mutex_init(&srv.ready_mu, NULL);
+    pthread_cond_init(&srv.ready_cv, NULL);
+    size_t started = 0;
+    for (size_t i = 0; i < srv.nloops && srv.pool; i++) {
         srv.loops[i].srv = &srv;
         srv.loops[i].index = i;
-        pthread_create(&srv.loops[i].tid, NULL, loop_main, &srv.loops[i]);
+        if (pthread_create(&srv.loops[i].tid, NULL, loop_main, &srv.loops[i]) != 0)
+            break;
+        started++;
     }
-    pthread_barrier_wait(&srv.ready);
+    pthread_mutex_lock(&srv.ready_mu);
+    while (srv.ready < started)
+        pthread_cond_wait(&srv.ready_cv, &srv.ready_mu);
+    pthread_mutex_unlock(&srv.ready_mu);
+    if (!srv.pool || started < srv.nloops)
+        rc = kho_err_set(err, KHO_EIO, "cannot start the server's threads");
+    for (size_t i = started; i < srv.nloops; i++) { /* never started: nothing to stop, close their sockets */
+        srv.loops[i].start_rc = KHO_EIO;
+        close(srv.loops[i].fd);
+    }
     for (size_t i = 0; i < srv.nloops && rc == 0; i++)
         if (srv.loops[i].start_rc != 0) {
             *err = srv.loops[i].start_err;
@@ -518,11 +536,12 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
         kho_info("kho serve: %s received, finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     }
     stop_loops(&srv);
-    for (size_t i = 0; i < srv.nloops; i++)
+    for (size_t i = 0; i < started; i++)
         pthread_join(srv.loops[i].tid, NULL);
     kho_pool_free(srv.pool);
     free(srv.wdb);
-    pthread_barrier_destroy(&srv.ready);
+    pthread_mutex_destroy(&srv.ready_mu);
+    pthread_cond_destroy(&srv.ready_cv);
     h2o_config_dispose(&srv.h2o);
     bool forced = false;
     for (size_t i = 0; i < srv.nloops; i++)

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -72,7 +73,7 @@ static int check_value(size_t i, const char *v, kho_err_t *err)
     } else if (strcmp(KEYS[i].kind, "num") == 0) {
         errno = 0;
         double x = strtod(v, &end);
-        if (errno || end == v || *end || x < 0)
+        if (errno || end == v || *end || !isfinite(x) || x < 0)
             return kho_err_set(err, KHO_EINVAL, "%s must be a number >= 0, not '%s'", KEYS[i].key, v);
     }
     return 0;

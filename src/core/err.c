@@ -1,5 +1,6 @@
 /* err — error values (see err.h). */
 #include "core/err.h"
+#include "core/text.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@ __attribute__((format(printf, 4, 0))) static int vset(kho_err_t *err, int code, 
     err->code = code;
     snprintf(err->kind, sizeof err->kind, "%s", kind ? kind : "");
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    /* messages quote client input and are cut at a byte count: keep them valid
+     * UTF-8, they end up in JSON */
+    kho_utf8_repair(err->msg, strlen(err->msg));
     return code;
 }
 
@@ -49,6 +53,7 @@ void kho_err_prefix(kho_err_t *err, const char *fmt, ...)
     size_t room = sizeof err->msg - 1 - used, len = strnlen(old, sizeof old);
     memcpy(err->msg + used, old, len < room ? len : room);
     err->msg[used + (len < room ? len : room)] = '\0';
+    kho_utf8_repair(err->msg, strlen(err->msg));
 }
 
 void kho_err_clear(kho_err_t *err)

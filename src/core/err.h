@@ -8,7 +8,8 @@
  * exit codes in one place (cli/cli.c).
  *
  * A kho_err_t is plain data (no allocation), so it can live on the stack and be
- * copied. `kind` is an optional machine-readable reason ("invalid_utf8",
+ * copied. Its message is always valid UTF-8 (bytes of a character cut by the
+ * size limit, or raw bytes quoted from input, become '?'). `kind` is an optional machine-readable reason ("invalid_utf8",
  * "unknown_dataset", ...) sent to API clients as the error code; when empty, the
  * generic name of the code is used.
  */

@@ -75,6 +75,33 @@ bool kho_utf8_valid(const char *s, size_t n, size_t *bad)
     return true;
 }
 
+size_t kho_utf8_repair(char *s, size_t n)
+{
+    unsigned char *p = (unsigned char *)s;
+    size_t fixed = 0, i = 0;
+    while (i < n) {
+        if (p[i] >= 0x01 && p[i] < 0x80) {
+            i++;
+            continue;
+        }
+        uint8_t need, lo, hi;
+        lead_info(p[i], &need, &lo, &hi);
+        bool ok = need != 0xFF && need != 0;
+        for (uint8_t k = 1; ok && k <= need; k++) {
+            ok = i + k < n && p[i + k] >= lo && p[i + k] <= hi;
+            lo = 0x80;
+            hi = 0xBF;
+        }
+        if (ok) {
+            i += (size_t)need + 1;
+            continue;
+        }
+        p[i++] = '?'; /* a lone, cut or invalid byte (or NUL) */
+        fixed++;
+    }
+    return fixed;
+}
+
 void kho_utf8v_init(kho_utf8v_t *v)
 {
     memset(v, 0, sizeof *v);

@@ -49,6 +49,11 @@ bool kho_utf8v_feed(kho_utf8v_t *v, const char *p, size_t n, kho_utf8_error_t *e
 /* Call at end of input: false when the input ended inside a sequence. */
 bool kho_utf8v_finish(kho_utf8v_t *v, kho_utf8_error_t *e);
 
+/* Make s[0..n) valid UTF-8 in place: every byte that does not belong to a valid
+ * sequence (a character cut by truncation, a raw byte) becomes '?'. Returns the
+ * number of bytes replaced. */
+size_t kho_utf8_repair(char *s, size_t n);
+
 /* Decode one code point from valid UTF-8 at s (n bytes left); returns its length. */
 size_t kho_utf8_decode(const char *s, size_t n, uint32_t *cp);
 

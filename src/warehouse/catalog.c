@@ -622,7 +622,22 @@ static json_t *version_row_json(kho_stmt_t *st)
                      kho_stmt_col_text(st, 5), "source", kho_stmt_col_text(st, 6));
 }
 
+static int dataset_json(kho_store_t *s, const char *slug, json_t **out, kho_err_t *err);
+
+/* The dataset's parts are read in one read transaction, so that a version
+ * committed meanwhile cannot mix into the view. */
 int kho_catalog_dataset(kho_store_t *s, const char *slug, json_t **out, kho_err_t *err)
+{
+    bool own = !kho_store_in_transaction(s);
+    int rc = own ? kho_store_begin(s, false, err) : 0;
+    if (rc == 0)
+        rc = dataset_json(s, slug, out, err);
+    if (own)
+        kho_store_rollback(s); /* read only: ending it is all that is needed */
+    return rc;
+}
+
+static int dataset_json(kho_store_t *s, const char *slug, json_t **out, kho_err_t *err)
 {
     kho_stmt_t *st = NULL;
     int rc = kho_store_cached(s,

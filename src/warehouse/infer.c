@@ -395,10 +395,12 @@ unsigned kho_classify_json_number(const char *s, size_t n)
     bool id = false, fd = false;
     int64_t v;
     unsigned bits = 0;
+    /* a JSON number has one meaning whatever the decimal convention of the
+     * file's text: it fits both (and is read as written) */
     if (scan_number(s, n, '\x01', '.', true, pd, sizeof pd, &id, &fd, &v)) { /* no group separator */
-        bits |= KHO_C_NUM_DOT;
+        bits |= KHO_C_NUM_DOT | KHO_C_NUM_COMMA;
         if (id && fd)
-            bits |= KHO_C_INT_DOT;
+            bits |= KHO_C_INT_DOT | KHO_C_INT_COMMA;
     }
     return bits;
 }

@@ -62,7 +62,8 @@ enum {
 
 /* Classify a text value (leading/trailing spaces ignored). */
 unsigned kho_classify(const char *s, size_t n);
-/* Classify a JSON number literal (always '.'-decimal). */
+/* Classify a JSON number literal: written '.'-decimal, it has one meaning under
+ * either convention, so it gets the bits of both. */
 unsigned kho_classify_json_number(const char *s, size_t n);
 
 /* Read a number under a convention (KHO_DEC_COMMA or KHO_DEC_DOT). Returns 0 and

@@ -350,7 +350,8 @@ static verdict_t row_verdict(ingest_t *g, const kho_record_t *rec)
                  rec->n);
         return v;
     }
-    ensure_cols(g, rec->n);
+    /* columns were named (and the arrays sized) when the reader found them:
+     * rec->n <= g->ncols here (pass 2 checks it first) */
     for (size_t i = 0; i < rec->n; i++) {
         g->bits[i] = cell_bits(g, &rec->cells[i]);
         const col_t *c = &g->cols[i];
@@ -699,6 +700,7 @@ static int create_table(ingest_t *g, const char *table, kho_stmt_t **insert)
  * memory stays bounded whatever the file size. */
 
 #define BATCH_ROWS 1024
+#define BATCH_BYTES (8u << 20) /* a batch also ends past this much text */
 #define NBATCH 4
 
 typedef enum { V_NULL, V_INT, V_REAL, V_TEXT } vkind_t;
@@ -740,8 +742,10 @@ static void put_text(batch_t *b, val_t *v, const char *s, size_t n)
     kho_buf_append(&b->text, s, n);
 }
 
-/* Convert one non-null cell into v; updates the column statistics. */
-static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v, kho_buf_t *tmp)
+/* Convert one non-null cell into v; updates the column statistics. False when
+ * the value does not fit the column's type, which pass 1 rules out for the same
+ * bytes: the input changed between the passes. */
+static bool convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v, kho_buf_t *tmp)
 {
     bool is_int, flag;
     int64_t iv = 0;
@@ -759,11 +763,8 @@ static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
             ok = kho_parse_number(cell->s, cell->n, dec == KHO_DEC_DOT ? KHO_DEC_COMMA : KHO_DEC_DOT, &is_int, &iv,
                                   &dv) == 0 &&
                  (!want_int || is_int);
-        if (!ok) { /* cannot happen after pass 1's checks; never store a made-up value */
-            v->kind = V_NULL;
-            kho_colstats_null(&c->stats);
-            return;
-        }
+        if (!ok)
+            return false;
         if (want_int) {
             v->kind = V_INT;
             v->u.i = iv;
@@ -773,24 +774,25 @@ static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
             v->u.d = is_int ? (double)iv : dv;
             kho_colstats_real(&c->stats, v->u.d);
         }
-        return;
+        return true;
     }
     case KHO_TYPE_BOOLEAN:
-        flag = cell->kind == KHO_CELL_TRUE ||
-               (cell->kind != KHO_CELL_FALSE && kho_parse_bool(cell->s, cell->n, &flag) == 0 && flag);
+        if (cell->kind == KHO_CELL_TRUE || cell->kind == KHO_CELL_FALSE)
+            flag = cell->kind == KHO_CELL_TRUE;
+        else if (kho_parse_bool(cell->s, cell->n, &flag) != 0)
+            return false;
         v->kind = V_INT;
         v->u.i = flag;
         kho_colstats_int(&c->stats, flag);
-        return;
+        return true;
     case KHO_TYPE_DATE:
     case KHO_TYPE_DATETIME:
-        if (c->out.type == KHO_TYPE_DATE)
-            (void)kho_parse_date(cell->s, cell->n, c->scratch);
-        else
-            (void)kho_parse_datetime(cell->s, cell->n, c->scratch);
+        if ((c->out.type == KHO_TYPE_DATE ? kho_parse_date(cell->s, cell->n, c->scratch)
+                                          : kho_parse_datetime(cell->s, cell->n, c->scratch)) != 0)
+            return false;
         put_text(b, v, c->scratch, strlen(c->scratch));
         kho_colstats_text(&c->stats, c->scratch, v->len);
-        return;
+        return true;
     default: {
         const char *s = cell->s;
         size_t n = cell->n;
@@ -801,6 +803,7 @@ static void convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
         }
         put_text(b, v, s, n);
         kho_colstats_text(&c->stats, s, n);
+        return true;
     }
     }
 }
@@ -829,13 +832,22 @@ static void publish(pipe_t *p, bool last, int rc)
     pthread_mutex_unlock(&p->mu);
 }
 
+static int changed(pipe_t *p)
+{
+    return kho_err_setk(&p->err, KHO_ECONFLICT, "changed_input",
+                        "%s changed while it was being imported (its content differs between the check and the "
+                        "load); nothing was loaded",
+                        p->src->name);
+}
+
 static void *produce(void *arg)
 {
     pipe_t *p = arg;
     ingest_t *g = p->g;
     kho_reader_t *r = NULL;
     kho_buf_t tmp = KHO_BUF_INIT;
-    kho_reader_opts_t ro = {.format = g->o->format, .delimiter = g->o->delimiter, .max_field = g->o->max_field};
+    kho_reader_opts_t ro = {
+        .format = g->o->format, .delimiter = g->o->delimiter, .max_field = g->o->max_field, .hash = true};
     int rc = kho_reader_open(p->src, &ro, &r, &p->err);
     batch_t *b = NULL;
     kho_record_t *rec;
@@ -851,30 +863,35 @@ static void *produce(void *arg)
             rc = nx;
             break;
         }
+        if (g->fmt != KHO_FMT_CSV && rec->n > g->ncols) { /* a JSON key pass 1 did not see (CSV: a ragged row) */
+            rc = changed(p);
+            break;
+        }
         verdict_t v = row_verdict(g, rec);
         if (v.reject)
             continue;
-        if (rec->n > g->ncols) {
-            rc = kho_err_set(&p->err, KHO_ECONFLICT, "%s changed while it was being imported", p->src->name);
-            break;
-        }
         val_t *row = b->vals + b->nrows * g->ncols;
-        for (size_t i = 0; i < g->ncols; i++) {
+        for (size_t i = 0; i < g->ncols && rc == 0; i++) {
             col_t *c = &g->cols[i];
             if (i >= rec->n || g->bits[i] == NULL_BITS) {
                 row[i].kind = V_NULL;
                 kho_colstats_null(&c->stats);
-            } else
-                convert_cell(c, &rec->cells[i], b, &row[i], &tmp);
+            } else if (!convert_cell(c, &rec->cells[i], b, &row[i], &tmp))
+                rc = changed(p);
         }
+        if (rc != 0)
+            break;
         g->rows_loaded++;
-        if (++b->nrows == BATCH_ROWS) {
+        if (++b->nrows == BATCH_ROWS || b->text.len >= BATCH_BYTES) {
             publish(p, false, 0);
             b = NULL;
         }
     }
     if (rc == 0 && b && b->nrows)
         publish(p, false, 0);
+    /* the bytes loaded must be the bytes checked: compare the digests of the passes */
+    if (rc == 0 && strcmp(kho_reader_sha256(r) ? kho_reader_sha256(r) : "", g->sha) != 0)
+        rc = changed(p);
     publish(p, true, rc);
     kho_reader_free(r);
     kho_buf_free(&tmp);

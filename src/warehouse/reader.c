@@ -86,6 +86,7 @@ struct kho_reader {
 
     size_t max_field;
     size_t too_big;   /* length of a field over the limit, seen in a callback */
+    bool too_many;    /* a record with more than KHO_READER_MAX_FIELDS fields */
     uint64_t rounded; /* JSON records whose numbers were read as reals */
 
     /* CSV */
@@ -277,6 +278,10 @@ static void csv_on_field(void *s, size_t n, void *data)
         r->too_big = n;
         return;
     }
+    if (r->nf >= KHO_READER_MAX_FIELDS) {
+        r->too_many = true;
+        return;
+    }
     rec_add(r, s ? s : "", s ? n : 0, KHO_CELL_TEXT);
 }
 
@@ -284,11 +289,7 @@ static void csv_on_record(int c, void *data)
 {
     (void)c;
     kho_reader_t *r = data;
-    r->in_record = false;
-    if (r->nf == 1 && r->lens[0] == 0) { /* a blank or all-space line */
-        rec_begin(r);
-        return;
-    }
+    r->in_record = false; /* (libcsv itself skips blank and all-space lines) */
     if (!r->header_done) {
         for (size_t i = 0; i < r->nf; i++)
             add_label(r, r->fbuf.data + r->offs[i], r->lens[i]);
@@ -361,6 +362,12 @@ static int field_too_big(kho_reader_t *r, kho_err_t *err)
                         r->src.name, (unsigned long long)r->rec_start, limit_text(r->max_field, lim, sizeof lim));
 }
 
+static int too_many_fields(kho_reader_t *r, kho_err_t *err)
+{
+    return kho_err_setk(err, KHO_ETOOLARGE, "too_many_fields", "%s: the record starting at line %llu has more than %d fields",
+                        r->src.name, (unsigned long long)r->rec_start, KHO_READER_MAX_FIELDS);
+}
+
 static int csv_pump(kho_reader_t *r, kho_err_t *err)
 {
     size_t max_field = r->max_field;
@@ -373,6 +380,8 @@ static int csv_pump(kho_reader_t *r, kho_err_t *err)
                 int fin = csv_fini(&r->csv, csv_on_field, csv_on_record, r);
                 if (r->too_big)
                     return field_too_big(r, err);
+                if (r->too_many)
+                    return too_many_fields(r, err);
                 if (fin != 0)
                     return kho_err_setk(err, KHO_EINVAL, "unterminated_quote",
                                         "%s: unterminated quoted field starting at line %llu: the file ends "
@@ -397,6 +406,8 @@ static int csv_pump(kho_reader_t *r, kho_err_t *err)
             return csv_fail(r, err);
         if (r->too_big)
             return field_too_big(r, err);
+        if (r->too_many)
+            return too_many_fields(r, err);
         r->chunk_pos += len;
         r->in_record = r->csv.pstate != 0; /* libcsv: 0 is "row not begun" */
         char last = p[len - 1];
@@ -465,7 +476,7 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
 {
     json_error_t je;
     json_t *obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES, &je);
-    if (!obj && strstr(je.text, "too big integer")) { /* beyond 64 bits: read the record's numbers as reals */
+    if (!obj && json_error_code(&je) == json_error_numeric_overflow) { /* beyond 64 bits: read them as reals */
         obj = json_loadb(r->ebuf.data, r->ebuf.len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &je);
         if (obj)
             r->rounded++;
@@ -489,6 +500,12 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
     /* cells in column order: collect (column, value) then lay them out */
     rec_begin(r);
     size_t nkeys = json_object_size(obj);
+    if (nkeys > KHO_READER_MAX_FIELDS || r->nlabels + nkeys > 4 * (size_t)KHO_READER_MAX_FIELDS) {
+        json_decref(obj);
+        return kho_err_setk(err, KHO_ETOOLARGE, "too_many_fields",
+                            "%s: record %llu (line %llu) brings the number of keys above %d", r->src.name,
+                            (unsigned long long)idx, (unsigned long long)r->elem_line, KHO_READER_MAX_FIELDS);
+    }
     size_t *colof = kho_xmalloc((nkeys ? nkeys : 1) * sizeof *colof);
     size_t k = 0;
     const char *key;
@@ -510,15 +527,30 @@ static int json_element(kho_reader_t *r, kho_err_t *err)
         case JSON_TRUE: rec_add(r, "true", 4, KHO_CELL_TRUE); break;
         case JSON_FALSE: rec_add(r, "false", 5, KHO_CELL_FALSE); break;
         case JSON_NULL: rec_add(r, "", 0, KHO_CELL_NULL); break;
-        default: {
-            char *t = json_dumps(v, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            rec_add(r, t ? t : "", t ? strlen(t) : 0, KHO_CELL_JSON);
-            free(t);
+        default: { /* nested: compact JSON text, reals in their shortest form */
+            kho_buf_reset(&r->tmp);
+            kho_json_dump(&r->tmp, v, 0);
+            rec_add(r, r->tmp.data, r->tmp.len, KHO_CELL_JSON);
         }
         }
         k++;
     }
     json_decref(obj);
+    bool *seen = kho_xcalloc(r->nlabels ? r->nlabels : 1, sizeof *seen);
+    for (size_t i = 0; i < k; i++) { /* keys that differ only in normal form would collide */
+        if (seen[colof[i]]) {
+            int rc = kho_err_setk(err, KHO_EINVAL, "bad_json",
+                                  "%s: record %llu (line %llu) has two keys that are the same text in different "
+                                  "Unicode forms ('%s')",
+                                  r->src.name, (unsigned long long)idx, (unsigned long long)r->elem_line,
+                                  r->labels[colof[i]]);
+            free(seen);
+            free(colof);
+            return rc;
+        }
+        seen[colof[i]] = true;
+    }
+    free(seen);
     /* rec_add appended cells in key order; scatter them to their columns */
     size_t ncols = r->nlabels;
     size_t c = r->capcells;
@@ -552,10 +584,16 @@ static bool is_ws(char c)
 
 static int json_unexpected(kho_reader_t *r, char c, const char *want, kho_err_t *err)
 {
+    char shown[8];
+    unsigned char u = (unsigned char)c;
+    if (u >= 0x20 && u < 0x7F)
+        snprintf(shown, sizeof shown, "'%c'", c);
+    else
+        snprintf(shown, sizeof shown, "0x%02X", u);
     return kho_err_setk(err, KHO_EINVAL, "bad_json",
-                        "%s: line %llu, column %llu: expected %s, found '%c' (the body must be a JSON array of "
+                        "%s: line %llu, column %llu: expected %s, found %s (the body must be a JSON array of "
                         "objects)",
-                        r->src.name, (unsigned long long)r->line, (unsigned long long)r->col + 1, want, c);
+                        r->src.name, (unsigned long long)r->line, (unsigned long long)r->col + 1, want, shown);
 }
 
 /* Scan the array until one element is complete (1), the array ends (0) or error. */

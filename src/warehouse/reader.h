@@ -9,13 +9,16 @@
  * CSV follows RFC 4180 (parsed by libcsv in strict mode): quoted fields with
  * doubled quotes and embedded line breaks, CRLF or LF line ends, an optional
  * UTF-8 byte-order mark, and ',' ';' or tab as delimiter, detected from the
- * header line unless given. The first record is the header. Spaces around
- * unquoted fields are trimmed; blank lines are skipped.
+ * header line unless given. The first record is the header. Spaces and tabs
+ * (unless the delimiter) around unquoted fields are trimmed; blank lines are
+ * skipped; a record has at most KHO_READER_MAX_FIELDS fields.
  *
  * JSON input is an array of objects, streamed element by element (each element
  * is parsed by jansson); NDJSON is one object per line. Columns are the object
  * keys in the order first seen; a key missing from an object is an absent cell.
- * Nested arrays and objects become cells holding their compact JSON text.
+ * Nested arrays and objects become cells holding their compact JSON text. Keys
+ * are NFC-normalised; two keys of one object that normalise to the same text
+ * are an error.
  *
  * Structural damage stops the reader with an error that says where: invalid
  * UTF-8 or a NUL byte (line, column), an unterminated quote or a stray quote
@@ -32,6 +35,9 @@
 #include "core/err.h"
 
 typedef enum { KHO_FMT_AUTO = 0, KHO_FMT_CSV, KHO_FMT_JSON, KHO_FMT_NDJSON } kho_format_t;
+
+/* The most fields a record may have (a row with more is damage, not data). */
+#define KHO_READER_MAX_FIELDS 10000
 
 /* "csv", "json", "ndjson" (and "auto"); -1 when unknown. */
 int kho_format_parse(const char *s);

@@ -18,6 +18,7 @@
 
 #define RECPIPE_ROWS 1024
 #define RECPIPE_BATCHES 4
+#define RECPIPE_BYTES (8u << 20) /* a batch ends early past this much text */
 
 typedef struct batch {
     size_t nrec, ncells;
@@ -88,7 +89,8 @@ static void *produce(void *arg)
         b->nrec = b->ncells = 0;
         kho_buf_reset(&b->arena);
         kho_record_t *rec;
-        while (b->nrec < RECPIPE_ROWS && (rc = kho_reader_next(p->r, &rec, &p->err)) == 1) {
+        while (b->nrec < RECPIPE_ROWS && b->arena.len < RECPIPE_BYTES &&
+               (rc = kho_reader_next(p->r, &rec, &p->err)) == 1) {
             copy_record(b, rec);
             rc = 0;
         }
@@ -98,7 +100,7 @@ static void *produce(void *arg)
             p->count++;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
-        if (rc == 0 && b->nrec < RECPIPE_ROWS)
+        if (rc == 0 && b->nrec < RECPIPE_ROWS && b->arena.len < RECPIPE_BYTES)
             rc = 1; /* end of input */
     }
     pthread_mutex_lock(&p->mu);

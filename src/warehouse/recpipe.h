@@ -3,8 +3,8 @@
  *
  * Reading (I/O, UTF-8 validation, hashing, CSV parsing) and what the caller does
  * with each record (classification in the first pass of an import) then run on
- * two cores at once. At most RECPIPE_BATCHES batches of RECPIPE_ROWS records are
- * in flight, so memory stays bounded.
+ * two cores at once. At most 4 batches are in flight, each of at most 1,024
+ * records or 8 MiB of text (plus one record), so memory stays bounded.
  *
  * Only for CSV: its columns are fixed by the header before the thread starts, so
  * the caller may read labels (kho_reader_label) while the thread reads records.

@@ -30,7 +30,8 @@ const char *kho_outfmt_mime(kho_outfmt_t f)
 
 static void csv_field(kho_buf_t *b, const char *s, size_t n)
 {
-    bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+    /* quote what a reader would otherwise trim or split on */
+    bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || s[0] == '\t' || s[n - 1] == '\t');
     for (size_t i = 0; i < n && !quote; i++)
         quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
     if (!quote) {

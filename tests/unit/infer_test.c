@@ -306,18 +306,19 @@ static void test_classify_booleans_and_text(void **state)
     assert_bits("t", 0);
 }
 
+/* A JSON number means the same under either decimal convention: both bits. */
 static void test_classify_json_number(void **state)
 {
     (void)state;
-    assert_int_equal(kho_classify_json_number("12", 2), NUMD | INTD);
-    assert_int_equal(kho_classify_json_number("-5", 2), NUMD | INTD);
-    assert_int_equal(kho_classify_json_number("1.5", 3), NUMD);
-    assert_int_equal(kho_classify_json_number("1e3", 3), NUMD);
-    assert_int_equal(kho_classify_json_number("1234.5", 6), NUMD);
-    assert_int_equal(kho_classify_json_number("9223372036854775808", 19), NUMD);
+    assert_int_equal(kho_classify_json_number("12", 2), NUMD | INTD | NUMC | INTC);
+    assert_int_equal(kho_classify_json_number("-5", 2), NUMD | INTD | NUMC | INTC);
+    assert_int_equal(kho_classify_json_number("1.5", 3), NUMD | NUMC);
+    assert_int_equal(kho_classify_json_number("1e3", 3), NUMD | NUMC);
+    assert_int_equal(kho_classify_json_number("1234.5", 6), NUMD | NUMC);
+    assert_int_equal(kho_classify_json_number("9223372036854775808", 19), NUMD | NUMC);
     /* no group separators in JSON, and no CODE bits */
     assert_int_equal(kho_classify_json_number("1,234", 5), 0);
-    assert_int_equal(kho_classify_json_number("12031", 5), NUMD | INTD);
+    assert_int_equal(kho_classify_json_number("12031", 5), NUMD | INTD | NUMC | INTC);
 }
 
 /* ---- hostile values -------------------------------------------------------------- */

@@ -53,6 +53,21 @@ static void test_utf8_stream_positions(void **state)
     assert_int_equal(e.col, 2);
 }
 
+static void test_utf8_repair(void **state)
+{
+    (void)state;
+    char a[] = "ok é \xc3"; /* a character cut at the end */
+    assert_int_equal(kho_utf8_repair(a, strlen(a)), 1);
+    assert_string_equal(a, "ok é ?");
+    char b[] = "\xff\xfe x \xe1\xba y"; /* raw bytes and a cut 3-byte sequence */
+    assert_int_equal(kho_utf8_repair(b, strlen(b)), 4);
+    assert_string_equal(b, "?? x ?? y");
+    assert_true(kho_utf8_valid(b, strlen(b), NULL));
+    char c[] = "Nghĩa Trụ";
+    assert_int_equal(kho_utf8_repair(c, strlen(c)), 0);
+    assert_string_equal(c, "Nghĩa Trụ");
+}
+
 static void test_nfc_composes_decomposed_vietnamese(void **state)
 {
     (void)state;
@@ -147,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_valid_and_invalid),
         cmocka_unit_test(test_utf8_stream_positions),
+        cmocka_unit_test(test_utf8_repair),
         cmocka_unit_test(test_nfc_composes_decomposed_vietnamese),
         cmocka_unit_test(test_nfc_fast_path_is_sound),
         cmocka_unit_test(test_fold_and_lower),
