@@ -340,8 +340,10 @@ typedef struct verdict {
     const char *field;
 } verdict_t;
 
-/* Classify the row's cells into g->bits and say whether the row is rejected. */
-static verdict_t row_verdict(ingest_t *g, const kho_record_t *rec)
+/* Classify the row's cells into g->bits and say whether the row is rejected.
+ * Pass 2 (all == false) needs only what decides rejection and nulls: it
+ * classifies declared columns and marks the others null or not (bits 0). */
+static verdict_t row_verdict(ingest_t *g, const kho_record_t *rec, bool all)
 {
     verdict_t v = {false, "", NULL};
     if (g->fmt == KHO_FMT_CSV && rec->n != g->header_fields) {
@@ -353,8 +355,10 @@ static verdict_t row_verdict(ingest_t *g, const kho_record_t *rec)
     /* columns were named (and the arrays sized) when the reader found them:
      * rec->n <= g->ncols here (pass 2 checks it first) */
     for (size_t i = 0; i < rec->n; i++) {
-        g->bits[i] = cell_bits(g, &rec->cells[i]);
         const col_t *c = &g->cols[i];
+        g->bits[i] = all || c->declared ? cell_bits(g, &rec->cells[i])
+                     : cell_is_null(g, &rec->cells[i]) ? NULL_BITS
+                                                       : 0;
         if (c->declared && g->bits[i] != NULL_BITS && !decl_fits(g, c, g->bits[i]) && !v.reject) {
             char ex[80];
             kho_excerpt(rec->cells[i].s, rec->cells[i].n, ex, sizeof ex);
@@ -454,7 +458,7 @@ static int pass1(ingest_t *g, const kho_source_t *src)
         g->rows_read++;
         if (kho_reader_ncols(r) > g->named && (rc = name_new_columns(g, r)) != 0)
             break;
-        verdict_t v = row_verdict(g, rec);
+        verdict_t v = row_verdict(g, rec, true);
         if (v.reject) {
             note_reject(g, rec, &v);
             continue;
@@ -867,7 +871,7 @@ static void *produce(void *arg)
             rc = changed(p);
             break;
         }
-        verdict_t v = row_verdict(g, rec);
+        verdict_t v = row_verdict(g, rec, false);
         if (v.reject)
             continue;
         val_t *row = b->vals + b->nrows * g->ncols;
