@@ -120,10 +120,30 @@ static bool utf8v_fail(const kho_utf8v_t *v, unsigned byte, bool at_seq, kho_utf
     return false;
 }
 
+/* True when some byte of w is zero. */
+static bool has_zero_byte(uint64_t w)
+{
+    return ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) != 0;
+}
+
 bool kho_utf8v_feed(kho_utf8v_t *v, const char *s, size_t n, kho_utf8_error_t *e)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n; i++, v->offset++) {
+        /* fast path: 8 plain ASCII bytes with no line break and no NUL */
+        while (v->need == 0 && i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ULL) || has_zero_byte(w) || has_zero_byte(w ^ 0x0A0A0A0A0A0A0A0AULL) ||
+                has_zero_byte(w ^ 0x0D0D0D0D0D0D0D0DULL))
+                break;
+            v->col += 8;
+            v->offset += 8;
+            v->prev_cr = false;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         unsigned char c = p[i];
         if (v->need) {
             if (c < v->lo || c > v->hi)

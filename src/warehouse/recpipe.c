@@ -131,6 +131,12 @@ int kho_recpipe_start(kho_reader_t *r, kho_recpipe_t **out, kho_err_t *err)
 
 int kho_recpipe_next(kho_recpipe_t *p, kho_record_t **rec, kho_err_t *err)
 {
+    /* Within the batch it holds, the consumer needs no lock: the reader thread
+     * does not touch a published batch until the consumer releases it. */
+    if (p->holding && p->pos < p->batch[p->head].nrec) {
+        *rec = &p->batch[p->head].rec[p->pos++];
+        return 1;
+    }
     pthread_mutex_lock(&p->mu);
     if (p->holding && p->pos == p->batch[p->head].nrec) { /* release the finished batch */
         p->head = (p->head + 1) % RECPIPE_BATCHES;
