@@ -33,50 +33,11 @@ static char UNITS[PATH_MAX]; /* data/units of the repository */
 
 /* ---- fixture ----------------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static bool is_dir(const char *p)
-{
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* data/units: $KHO_UNITS_DIR, else ./data/units, else relative to this binary
- * (build/<variant>/tests/x_test -> ../../../data/units). */
-static bool find_units(char *out, size_t size)
-{
-    const char *env = getenv("KHO_UNITS_DIR");
-    if (env && is_dir(env)) {
-        snprintf(out, size, "%s", env);
-        return true;
-    }
-    if (is_dir("data/units")) {
-        snprintf(out, size, "data/units");
-        return true;
-    }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0)
-        return false;
-    exe[n] = '\0';
-    char *d = exe;
-    for (int i = 0; i < 4; i++)
-        d = dirname(d);
-    snprintf(out, size, "%s/data/units", d);
-    return is_dir(out);
-}
-
 static int group_setup(void **state)
 {
     (void)state;
     kho_log_set_level(KHO_LOG_WARN);
-    if (!find_units(UNITS, sizeof UNITS)) {
+    if (!kt_find_units(UNITS, sizeof UNITS)) {
         fprintf(stderr, "cannot find data/units (set KHO_UNITS_DIR)\n");
         return -1;
     }
@@ -103,7 +64,7 @@ static int group_teardown(void **state)
     (void)state;
     kho_store_close(W);
     W = NULL;
-    nftw(DIR_, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(DIR_, kt_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     return 0;
 }
 

@@ -14,6 +14,10 @@
 #define KHO_TEST_H
 
 #include <ftw.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/stat.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,6 +134,39 @@ static inline const char *kt_write_file(const char *dir, const char *name, const
     }
     fclose(f);
     return path;
+}
+
+/* ---- the repository's data ------------------------------------------------------- */
+
+static inline bool kt_is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* data/units: $KHO_UNITS_DIR, else ./data/units, else relative to this binary
+ * (build/<variant>/tests/x_test -> ../../../data/units). */
+static inline bool kt_find_units(char *out, size_t size)
+{
+    const char *env = getenv("KHO_UNITS_DIR");
+    if (env && kt_is_dir(env)) {
+        snprintf(out, size, "%s", env);
+        return true;
+    }
+    if (kt_is_dir("data/units")) {
+        snprintf(out, size, "data/units");
+        return true;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return false;
+    exe[n] = '\0';
+    char *d = exe;
+    for (int i = 0; i < 4; i++)
+        d = dirname(d);
+    snprintf(out, size, "%s/data/units", d);
+    return kt_is_dir(out);
 }
 
 /* ---- digests ---------------------------------------------------------------------- */
