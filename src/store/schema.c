@@ -102,6 +102,50 @@ static const char *const MIGRATIONS[] = {
     "  kind TEXT NOT NULL,"
     "  code TEXT NOT NULL,"
     "  detail TEXT NOT NULL);",
+
+    /* 2: accounts, API keys, grants, field-encryption data keys */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('admin','steward','analyst','leader','partner')),"
+    "  org_id INTEGER REFERENCES organisations(id),"
+    "  password_hash TEXT NOT NULL,"
+    "  disabled INTEGER NOT NULL DEFAULT 0,"
+    "  failed_logins INTEGER NOT NULL DEFAULT 0,"
+    "  locked_until INTEGER NOT NULL DEFAULT 0,"
+    "  generation INTEGER NOT NULL DEFAULT 1,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL);"
+
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users(id),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  prefix TEXT NOT NULL,"
+    "  hash TEXT NOT NULL UNIQUE,"
+    "  scopes TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  revoked_at TEXT,"
+    "  last_used_at TEXT);"
+    "CREATE INDEX api_keys_by_user ON api_keys(user_id);"
+
+    "CREATE TABLE grants ("
+    "  id INTEGER PRIMARY KEY,"
+    "  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,"
+    "  org_id INTEGER REFERENCES organisations(id),"
+    "  user_id INTEGER REFERENCES users(id),"
+    "  pii INTEGER NOT NULL DEFAULT 0,"
+    "  created_at TEXT NOT NULL,"
+    "  CHECK ((org_id IS NULL) != (user_id IS NULL)));"
+    "CREATE INDEX grants_by_dataset ON grants(dataset_id);"
+
+    "CREATE TABLE data_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  wrapped BLOB NOT NULL,"
+    "  master_id TEXT NOT NULL,"
+    "  active INTEGER NOT NULL DEFAULT 0,"
+    "  created_at TEXT NOT NULL);",
 };
 
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

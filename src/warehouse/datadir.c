@@ -52,10 +52,20 @@ int kho_datadir_open(const char *dir, const kho_config_t *cfg, bool readonly, kh
     int have = 0;
     if (readonly) {
         rc = kho_schema_current(s, &have, err);
+        if (rc == 0 && have < kho_schema_latest()) { /* an older database: migrate it once, then read */
+            kho_store_close(s);
+            s = NULL;
+            if ((rc = kho_datadir_open(dir, cfg, false, &s, err)) != 0)
+                return rc;
+            kho_store_close(s);
+            s = NULL;
+            if ((rc = kho_store_open(path, KHO_STORE_READONLY, &so, &s, err)) != 0)
+                return rc;
+            rc = kho_schema_current(s, &have, err);
+        }
         if (rc == 0 && have != kho_schema_latest())
             rc = kho_err_set(err, KHO_ECONFLICT,
-                             "the database has schema version %d, this kho expects %d: run any writing command "
-                             "(such as 'kho init') to migrate it",
+                             "the database has schema version %d but this kho knows only up to %d: use a newer kho",
                              have, kho_schema_latest());
     } else
         rc = kho_schema_migrate(s, err);
