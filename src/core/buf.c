@@ -95,3 +95,12 @@ void kho_buf_free(kho_buf_t *b)
     b->data = NULL;
     b->len = b->cap = 0;
 }
+
+bool kho_fmt(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(out, size, fmt, ap);
+    va_end(ap);
+    return n >= 0 && (size_t)n < size;
+}

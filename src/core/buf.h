@@ -9,6 +9,7 @@
 #define KHO_CORE_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct kho_buf {
@@ -33,5 +34,8 @@ const char *kho_buf_cstr(const kho_buf_t *b);
 /* Hand the storage to the caller (who frees it with free()) and reset the buffer. */
 char *kho_buf_steal(kho_buf_t *b, size_t *len);
 void kho_buf_free(kho_buf_t *b);
+
+/* snprintf into a fixed array (paths, names); false when the result was cut. */
+bool kho_fmt(char *out, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

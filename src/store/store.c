@@ -223,6 +223,11 @@ void kho_stmt_bind_text_static(kho_stmt_t *st, int i, const char *v, size_t n)
     sqlite3_bind_text64(ST(st), i, v, n, SQLITE_STATIC, SQLITE_UTF8);
 }
 
+void kho_stmt_bind_blob(kho_stmt_t *st, int i, const void *v, size_t n)
+{
+    sqlite3_bind_blob64(ST(st), i, v, n, SQLITE_TRANSIENT);
+}
+
 void kho_stmt_bind_str(kho_stmt_t *st, int i, const char *v)
 {
     if (v)
@@ -282,6 +287,11 @@ double kho_stmt_col_double(kho_stmt_t *st, int i)
 const char *kho_stmt_col_text(kho_stmt_t *st, int i)
 {
     return (const char *)sqlite3_column_text(ST(st), i);
+}
+
+const void *kho_stmt_col_blob(kho_stmt_t *st, int i)
+{
+    return sqlite3_column_blob(ST(st), i);
 }
 
 size_t kho_stmt_col_bytes(kho_stmt_t *st, int i)

@@ -68,6 +68,7 @@ void kho_stmt_bind_int(kho_stmt_t *st, int i, int64_t v);
 void kho_stmt_bind_double(kho_stmt_t *st, int i, double v);
 void kho_stmt_bind_text(kho_stmt_t *st, int i, const char *v, size_t n);
 void kho_stmt_bind_text_static(kho_stmt_t *st, int i, const char *v, size_t n);
+void kho_stmt_bind_blob(kho_stmt_t *st, int i, const void *v, size_t n);
 /* NUL-terminated text, or NULL for SQL NULL. */
 void kho_stmt_bind_str(kho_stmt_t *st, int i, const char *v);
 void kho_stmt_bind_null(kho_stmt_t *st, int i);
@@ -85,6 +86,8 @@ double kho_stmt_col_double(kho_stmt_t *st, int i);
 /* Text of a column (borrowed until the next step/reset; NULL for SQL NULL). */
 const char *kho_stmt_col_text(kho_stmt_t *st, int i);
 size_t kho_stmt_col_bytes(kho_stmt_t *st, int i);
+/* Bytes of a BLOB column (borrowed like text; NULL for SQL NULL or empty). */
+const void *kho_stmt_col_blob(kho_stmt_t *st, int i);
 
 int64_t kho_store_last_id(kho_store_t *s);
 
