@@ -66,6 +66,49 @@ def services(rows, rng):
     return header, out
 
 
+SURNAMES = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi", "Đỗ", "Ngô", "Đào", "Đinh", "Lương"]
+MIDDLE_M = ["Văn", "Đức", "Quang", "Minh", "Hữu", "Công"]
+MIDDLE_F = ["Thị", "Thị", "Thu", "Ngọc", "Thanh", "Kim"]
+GIVEN_M = ["An", "Bình", "Cường", "Dũng", "Hải", "Hùng", "Khánh", "Long", "Nam", "Phong", "Quân", "Sơn", "Tuấn"]
+GIVEN_F = ["Anh", "Chi", "Dung", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai", "Nga", "Phương", "Yến"]
+# old (pre-2025) province codes of birth registration, as the ID number keeps them
+BIRTH_PROVINCES = ["033"] * 6 + ["034"] * 5 + ["001", "030", "035", "036", "079"]
+PHONE_PREFIXES = ["032", "033", "034", "035", "036", "037", "038", "039", "086", "096", "097", "098",
+                  "088", "091", "094", "083", "084", "085", "070", "076", "077", "078", "079", "089", "090", "093"]
+# (category, coefficient of the 500,000 VND base level, share of people with a disability)
+CATEGORIES = [("Người cao tuổi", 1.5, 0.15), ("Người khuyết tật nặng", 2.0, 1.0),
+              ("Người khuyết tật đặc biệt nặng", 2.5, 1.0), ("Trẻ em mồ côi", 2.5, 0.05),
+              ("Người đơn thân nghèo nuôi con", 1.0, 0.05)]
+DISABILITIES = ["Vận động", "Nghe, nói", "Nhìn", "Thần kinh, tâm thần", "Trí tuệ"]
+
+
+def person_id(rng, year, female):
+    """A 12-digit personal ID number with the real structure (synthetic digits)."""
+    century = {1900: 0, 2000: 2}[year // 100 * 100]
+    return f"{rng.choice(BIRTH_PROVINCES)}{century + (1 if female else 0)}{year % 100:02d}{rng.randrange(10**6):06d}"
+
+
+def beneficiaries(rows, rng):
+    """People receiving monthly social assistance, per commune (private, personal data)."""
+    out = []
+    for c in rows:
+        for _ in range(rng.randint(8, 22)):
+            cat, coef, disabled_share = rng.choice(CATEGORIES)
+            female = rng.random() < 0.55
+            year = {"Người cao tuổi": rng.randint(1935, 1950), "Trẻ em mồ côi": rng.randint(2009, 2022)}.get(
+                cat, rng.randint(1955, 2005))
+            name = " ".join([rng.choice(SURNAMES), rng.choice(MIDDLE_F if female else MIDDLE_M),
+                             rng.choice(GIVEN_F if female else GIVEN_M)])
+            dob = f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{year}"
+            phone = rng.choice(PHONE_PREFIXES) + f"{rng.randrange(10**7):07d}" if rng.random() < 0.8 else ""
+            disability = rng.choice(DISABILITIES) if rng.random() < disabled_share else ""
+            out.append([c["code"], c["name"], name, person_id(rng, year, female), dob, "Nữ" if female else "Nam",
+                        phone, cat, disability, int(500000 * coef)])
+    header = ["Mã xã", "Tên xã", "Họ và tên", "Số định danh cá nhân", "Ngày sinh", "Giới tính", "Số điện thoại",
+              "Diện hưởng", "Dạng khuyết tật", "Mức trợ cấp (đồng/tháng)"]
+    return header, out
+
+
 def write(name, header, rows):
     with open(os.path.join(OUT, name), "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
@@ -79,6 +122,7 @@ def main():
     assert len(rows) == 104, len(rows)
     write("doanh-nghiep-dang-ky-moi.csv", *enterprises(rows, random.Random(2025)))
     write("ho-so-dich-vu-cong.csv", *services(rows, random.Random(7)))
+    write("doi-tuong-tro-cap-xa-hoi.csv", *beneficiaries(rows, random.Random(76)))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "api/guard.h"
 #include "api/server.h"
 #include "core/jsonw.h"
 #include "core/mem.h"
@@ -24,14 +25,20 @@ void kho_h_datasets_list(kho_reqctx_t *rc)
         r = kho_http_param_long(rc, "limit", 100, 1, 1000, &limit, &err);
     if (r == 0)
         r = kho_http_param_long(rc, "offset", 0, 0, 100000000, &offset, &err);
+    kho_visibility_t vis = {0};
+    if (r == 0)
+        r = kho_guard_visibility(rc, &vis, &err);
     if (r == 0) {
         kho_catalog_query_t q = {.q = kho_http_param(rc, "q"),
                                  .org = kho_http_param(rc, "org"),
                                  .tag = kho_http_param(rc, "tag"),
                                  .limit = limit,
-                                 .offset = offset};
+                                 .offset = offset,
+                                 .visible = kho_guard_visible,
+                                 .visible_ctx = &vis};
         r = kho_catalog_list(rc->db, &q, &out, &err);
     }
+    kho_visibility_free(&vis);
     if (r != 0)
         kho_http_send_error(rc->req, &err, NULL);
     else
@@ -43,7 +50,10 @@ void kho_h_dataset(kho_reqctx_t *rc)
     static const char *const allowed[] = {NULL};
     kho_err_t err;
     json_t *out = NULL;
+    kho_decision_t d;
     int r = kho_http_check_params(rc, allowed, &err);
+    if (r == 0)
+        r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_READ, false, NULL, &d, &err);
     if (r == 0)
         r = kho_catalog_dataset(rc->db, rc->var[0], &out, &err);
     if (r != 0)
@@ -57,7 +67,10 @@ void kho_h_versions(kho_reqctx_t *rc)
     static const char *const allowed[] = {NULL};
     kho_err_t err;
     json_t *d = NULL;
+    kho_decision_t dec;
     int r = kho_http_check_params(rc, allowed, &err);
+    if (r == 0)
+        r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_READ, false, NULL, &dec, &err);
     if (r == 0)
         r = kho_catalog_dataset(rc->db, rc->var[0], &d, &err);
     if (r != 0) {
@@ -86,7 +99,10 @@ void kho_h_version(kho_reqctx_t *rc)
     kho_err_t err;
     json_t *out = NULL;
     int64_t n = 0;
+    kho_decision_t d;
     int r = kho_http_check_params(rc, allowed, &err);
+    if (r == 0)
+        r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_READ, false, NULL, &d, &err);
     if (r == 0)
         r = parse_version_number(rc->var[1], &n, &err);
     if (r == 0)
@@ -113,24 +129,38 @@ void kho_h_rows(kho_reqctx_t *rc)
     if (r == 0)
         r = kho_http_param_long(rc, "version", 0, 1, 0x7FFFFFFFL, &version, &err);
     kho_version_info_t v;
+    kho_dsfacts_t facts;
+    kho_decision_t d;
+    if (r == 0)
+        r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_READ, false, &facts, &d, &err);
     if (r == 0)
         r = kho_catalog_version(rc->db, rc->var[0], version, &v, &err);
     if (r != 0) {
         kho_http_send_error(rc->req, &err, NULL);
         return;
     }
+    facts.personal = kho_rows_has_personal(&v);
+    d = kho_access_decide(&rc->who, &facts, KHO_ACT_READ);
+    kho_rows_view_t view = {.mask = d.mask, .keys = kho_guard_keys(rc->guard)};
     kho_buf_t b = KHO_BUF_INIT;
     kho_buf_puts(&b, "{\"dataset\":");
     kho_json_cstr(&b, rc->var[0]);
-    kho_buf_printf(&b, ",\"version\":%lld,\"total\":%lld,\"limit\":%ld,\"offset\":%ld,\"columns\":[",
-                   (long long)v.number, (long long)v.rows, limit, offset);
+    kho_buf_printf(&b, ",\"version\":%lld,\"total\":%lld,\"limit\":%ld,\"offset\":%ld,\"masked\":%s,\"columns\":[",
+                   (long long)v.number, (long long)v.rows, limit, offset, d.mask ? "true" : "false");
     for (size_t i = 0; i < v.ncols; i++) {
         kho_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
         kho_json_cstr(&b, v.cols[i].name);
         kho_buf_printf(&b, ",\"type\":\"%s\"}", kho_type_name(v.cols[i].type));
     }
     kho_buf_puts(&b, "],\"rows\":");
-    r = kho_rows_page_json(rc->db, &v, limit, offset, &b, &err);
+    r = kho_rows_page_json(rc->db, &v, &view, limit, offset, &b, &err);
+    if (r == 0 && d.audit) {
+        int64_t shown = v.rows - offset < limit ? v.rows - offset : limit;
+        kho_guard_audit_event(rc, "read", rc->var[0],
+                              json_pack("{s:I,s:I,s:I,s:I,s:b}", "version", (json_int_t)v.number, "offset",
+                                        (json_int_t)offset, "limit", (json_int_t)limit, "rows",
+                                        (json_int_t)(shown > 0 ? shown : 0), "masked", d.mask));
+    }
     if (r == 0) {
         if (offset + limit < v.rows)
             kho_buf_printf(&b, ",\"next\":\"/api/v1/datasets/%s/rows?_limit=%ld&_offset=%ld&version=%lld\"}\n",
@@ -148,6 +178,7 @@ void kho_h_rows(kho_reqctx_t *rc)
 
 typedef struct upload {
     kho_server_t *srv;
+    kho_reqctx_t *rc_req;
     kho_ingest_opts_t o;
     kho_ingest_optbuf_t buf;
     kho_source_t src;
@@ -225,7 +256,34 @@ static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
         r = body_format(rc, &u->o, err);
     u->o.dataset = rc->var[0];
     u->o.source_name = "upload";
+    u->o.keys = kho_guard_keys(rc->guard);
     return r == 0 ? kho_ingest_check_opts(&u->o, err) : r;
+}
+
+/* May the caller publish this dataset, and under which organisation? A steward
+ * publishes for its own organisation; changing the classification of an
+ * existing dataset is a management action. */
+static int upload_access(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
+{
+    kho_dsfacts_t f;
+    kho_decision_t d;
+    kho_dataset_meta_t *m = &u->o.meta;
+    bool classify = m->sharing || m->importance;
+    int r = kho_guard_dataset(rc, rc->var[0], classify ? KHO_ACT_MANAGE : KHO_ACT_WRITE, false, &f, &d, err);
+    if (r != 0) {
+        if (r != KHO_ENOTFOUND)
+            kho_guard_audit_event(rc, "denied", rc->var[0], json_pack("{s:s}", "action", "upload"));
+        return r;
+    }
+    if (rc->who.role == KHO_ROLE_STEWARD) {
+        if (m->org && strcmp(m->org, rc->who.org) != 0)
+            return kho_err_setk(err, KHO_EFORBIDDEN, "forbidden",
+                                "a steward publishes for its own organisation (%s), not for %.64s", rc->who.org,
+                                m->org);
+        if (f.id == 0 && !m->org)
+            m->org = rc->who.org;
+    }
+    return 0;
 }
 
 /* Check the file without the write lock (uploads check in parallel), then take
@@ -253,6 +311,11 @@ static void upload_work(void *data)
 static void upload_done(h2o_req_t *req, void *data)
 {
     upload_t *u = data;
+    if (u->rc == 0)
+        kho_guard_audit_event(u->rc_req, "upload", u->o.dataset,
+                              json_pack("{s:I,s:I,s:I}", "version", (json_int_t)u->res.version, "rows_loaded",
+                                        (json_int_t)u->res.rows_loaded, "rows_rejected",
+                                        (json_int_t)u->res.rows_rejected));
     if (u->rc != 0) {
         json_t *details = u->res.quality ? json_pack("{s:O}", "quality", u->res.quality) : NULL;
         kho_http_send_error(req, &u->err, details);
@@ -274,16 +337,13 @@ static void upload_done(h2o_req_t *req, void *data)
 void kho_h_upload(kho_reqctx_t *rc)
 {
     h2o_req_t *req = rc->req;
-    if (!kho_http_peer_is_loopback(req)) {
-        kho_http_send_status(req, KHO_EFORBIDDEN, "forbidden",
-                             "uploads are accepted only from this machine (127.0.0.1) until accounts and API keys "
-                             "are set up");
-        return;
-    }
     upload_t *u = kho_xcalloc(1, sizeof *u);
     u->srv = rc->srv;
+    u->rc_req = rc;
     kho_err_t err;
     int r = upload_opts(rc, u, &err);
+    if (r == 0)
+        r = upload_access(rc, u, &err);
     if (r == 0 && (req->entity.base == NULL || req->entity.len == 0))
         r = kho_err_setk(&err, KHO_EINVAL, "empty_body", "the request body is empty: send the file's content");
     if (r != 0) {
@@ -295,4 +355,206 @@ void kho_h_upload(kho_reqctx_t *rc)
     u->src = (kho_source_t){.mem = req->entity.base, .len = req->entity.len, .name = "upload"};
     if (kho_server_defer(rc, upload_work, upload_done, u) != 0)
         free(u);
+}
+
+/* ---- classification and grants ------------------------------------------------------ */
+
+typedef struct manage {
+    kho_server_t *srv;
+    kho_reqctx_t *rc;
+    char dataset[104];
+    char sharing[16], importance[16];
+    char grantee[200];
+    int op; /* 0 classify, 1 grant, 2 revoke */
+    bool pii;
+    kho_err_t err;
+    int result;
+} manage_t;
+
+static void manage_work(void *data)
+{
+    manage_t *m = data;
+    kho_store_t *w = kho_server_writer_lock(m->srv);
+    if (m->op == 0) {
+        kho_dataset_meta_t meta = KHO_DATASET_META_INIT;
+        meta.sharing = m->sharing[0] ? m->sharing : NULL;
+        meta.importance = m->importance[0] ? m->importance : NULL;
+        int64_t id;
+        m->result = kho_store_begin(w, true, &m->err);
+        if (m->result == 0)
+            m->result = kho_catalog_put_dataset(w, m->dataset, &meta, &id, NULL, &m->err);
+        if (m->result == 0)
+            m->result = kho_store_commit(w, &m->err);
+        else
+            kho_store_rollback(w);
+    } else if (m->op == 1)
+        m->result = kho_grant_add(w, m->dataset, m->grantee, m->pii, &m->err);
+    else
+        m->result = kho_grant_remove(w, m->dataset, m->grantee, &m->err);
+    kho_server_writer_unlock(m->srv);
+}
+
+static void manage_done(h2o_req_t *req, void *data)
+{
+    manage_t *m = data;
+    static const char *const action[] = {"classify", "grant", "revoke_grant"};
+    if (m->result != 0) {
+        kho_http_send_error(req, &m->err, NULL);
+        free(m);
+        return;
+    }
+    json_t *d = m->op == 0 ? json_pack("{s:s,s:s}", "sharing", m->sharing, "importance", m->importance)
+                           : json_pack("{s:s,s:b}", "grantee", m->grantee, "pii", m->pii);
+    if (m->op == 0) {
+        if (!m->sharing[0])
+            json_object_del(d, "sharing");
+        if (!m->importance[0])
+            json_object_del(d, "importance");
+    }
+    kho_guard_audit_event(m->rc, action[m->op], m->dataset, json_incref(d));
+    json_object_set_new(d, "dataset", json_string(m->dataset));
+    if (m->op == 0 && m->importance[0] && strcmp(m->importance, "other") != 0)
+        json_object_set_new(d, "note", json_string("versions already stored keep their storage: personal columns are "
+                                                   "encrypted from the next upload on"));
+    kho_http_send_value(req, 200, d);
+    free(m);
+}
+
+/* Check that the caller may manage the dataset; allocate the job. */
+static manage_t *manage_start(kho_reqctx_t *rc, int op, kho_err_t *err, int *r)
+{
+    kho_decision_t d;
+    kho_dsfacts_t f;
+    *r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_MANAGE, false, &f, &d, err);
+    if (*r == 0 && f.id == 0)
+        *r = kho_err_setk(err, KHO_ENOTFOUND, "unknown_dataset", "no dataset has the id '%.64s'", rc->var[0]);
+    if (*r != 0) {
+        if (*r != KHO_ENOTFOUND)
+            kho_guard_audit_event(rc, "denied", rc->var[0], json_pack("{s:s}", "action", op ? "grant" : "classify"));
+        return NULL;
+    }
+    manage_t *m = kho_xcalloc(1, sizeof *m);
+    m->srv = rc->srv;
+    m->rc = rc;
+    m->op = op;
+    snprintf(m->dataset, sizeof m->dataset, "%s", rc->var[0]);
+    return m;
+}
+
+static void manage_go(kho_reqctx_t *rc, manage_t *m)
+{
+    if (kho_server_defer(rc, manage_work, manage_done, m) != 0)
+        free(m);
+}
+
+static int json_text(json_t *body, const char *key, char *out, size_t size, kho_err_t *err)
+{
+    json_t *v = json_object_get(body, key);
+    out[0] = '\0';
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || json_string_length(v) >= size)
+        return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "\"%s\" must be a short string", key);
+    snprintf(out, size, "%s", json_string_value(v));
+    return 0;
+}
+
+void kho_h_dataset_patch(kho_reqctx_t *rc)
+{
+    static const char *const no_params[] = {NULL};
+    kho_err_t err;
+    json_t *body = NULL;
+    manage_t *m = NULL;
+    int r = kho_http_check_params(rc, no_params, &err);
+    if (r == 0)
+        r = kho_guard_body_json(rc, 4096, &body, &err);
+    if (r == 0)
+        m = manage_start(rc, 0, &err, &r);
+    const char *key;
+    json_t *val;
+    if (r == 0)
+        json_object_foreach(body, key, val)
+        {
+            if (strcmp(key, "sharing") != 0 && strcmp(key, "importance") != 0) {
+                r = kho_err_setk(&err, KHO_EINVAL, "bad_parameter",
+                                 "only \"sharing\" and \"importance\" can be changed here, not \"%.40s\"", key);
+                break;
+            }
+        }
+    if (r == 0 && (r = json_text(body, "sharing", m->sharing, sizeof m->sharing, &err)) == 0)
+        r = json_text(body, "importance", m->importance, sizeof m->importance, &err);
+    if (r == 0 && !m->sharing[0] && !m->importance[0])
+        r = kho_err_setk(&err, KHO_EINVAL, "bad_parameter", "send \"sharing\" and/or \"importance\"");
+    if (r == 0) {
+        kho_dataset_meta_t meta = KHO_DATASET_META_INIT;
+        meta.sharing = m->sharing[0] ? m->sharing : NULL;
+        meta.importance = m->importance[0] ? m->importance : NULL;
+        r = kho_catalog_check_meta(&meta, &err);
+    }
+    json_decref(body);
+    if (r != 0) {
+        free(m);
+        kho_http_send_error(rc->req, &err, NULL);
+        return;
+    }
+    manage_go(rc, m);
+}
+
+void kho_h_grants_list(kho_reqctx_t *rc)
+{
+    static const char *const no_params[] = {NULL};
+    kho_err_t err;
+    json_t *out = NULL;
+    int r = kho_http_check_params(rc, no_params, &err);
+    manage_t *m = r == 0 ? manage_start(rc, 1, &err, &r) : NULL;
+    free(m);
+    if (r == 0)
+        r = kho_grant_list(rc->db, rc->var[0], &out, &err);
+    if (r != 0)
+        kho_http_send_error(rc->req, &err, NULL);
+    else
+        kho_http_send_value(rc->req, 200, out);
+}
+
+void kho_h_grant_add(kho_reqctx_t *rc)
+{
+    static const char *const no_params[] = {NULL};
+    kho_err_t err;
+    json_t *body = NULL;
+    manage_t *m = NULL;
+    int r = kho_http_check_params(rc, no_params, &err);
+    if (r == 0)
+        r = kho_guard_body_json(rc, 4096, &body, &err);
+    if (r == 0)
+        m = manage_start(rc, 1, &err, &r);
+    if (r == 0)
+        r = json_text(body, "grantee", m->grantee, sizeof m->grantee, &err);
+    if (r == 0 && !m->grantee[0])
+        r = kho_err_setk(&err, KHO_EINVAL, "bad_parameter", "send \"grantee\": \"user:NAME\" or \"org:ORGANISATION\"");
+    json_t *pii = body ? json_object_get(body, "pii") : NULL;
+    if (r == 0 && pii && !json_is_boolean(pii))
+        r = kho_err_setk(&err, KHO_EINVAL, "bad_parameter", "\"pii\" is true or false");
+    if (r == 0)
+        m->pii = json_is_true(pii);
+    json_decref(body);
+    if (r != 0) {
+        free(m);
+        kho_http_send_error(rc->req, &err, NULL);
+        return;
+    }
+    manage_go(rc, m);
+}
+
+void kho_h_grant_remove(kho_reqctx_t *rc)
+{
+    static const char *const no_params[] = {NULL};
+    kho_err_t err;
+    int r = kho_http_check_params(rc, no_params, &err);
+    manage_t *m = r == 0 ? manage_start(rc, 2, &err, &r) : NULL;
+    if (r != 0) {
+        kho_http_send_error(rc->req, &err, NULL);
+        return;
+    }
+    snprintf(m->grantee, sizeof m->grantee, "%s", rc->var[1]);
+    manage_go(rc, m);
 }

@@ -7,9 +7,15 @@
  *   GET  /api/v1/datasets/{id}/versions
  *   GET  /api/v1/datasets/{id}/versions/{n}
  *   POST /api/v1/datasets/{id}/versions      (body: CSV, JSON array or NDJSON)
+ *   PATCH /api/v1/datasets/{id}              {"sharing","importance"}
+ *   GET|POST /api/v1/datasets/{id}/grants, DELETE /api/v1/datasets/{id}/grants/{grantee}
  *
- * Uploads run on a worker thread. Until accounts and API keys exist they are
- * accepted only from the loopback interface.
+ * Every handler asks the access decision (security/access.h) through
+ * kho_guard_dataset(): datasets the caller may not read are absent (404, not
+ * listed); rows of personal columns are masked for callers without pii:read;
+ * reads of private, core, important or personal data are audited, as are
+ * uploads, reclassifications and grants. Uploads and changes run on worker
+ * threads.
  */
 #ifndef KHO_API_H_DATASETS_H
 #define KHO_API_H_DATASETS_H
@@ -22,5 +28,11 @@ void kho_h_rows(kho_reqctx_t *rc);
 void kho_h_versions(kho_reqctx_t *rc);
 void kho_h_version(kho_reqctx_t *rc);
 void kho_h_upload(kho_reqctx_t *rc);
+/* PATCH /api/v1/datasets/{id} {"sharing","importance"}: reclassify (manage). */
+void kho_h_dataset_patch(kho_reqctx_t *rc);
+/* GET/POST /api/v1/datasets/{id}/grants, DELETE .../grants/{grantee} (manage). */
+void kho_h_grants_list(kho_reqctx_t *rc);
+void kho_h_grant_add(kho_reqctx_t *rc);
+void kho_h_grant_remove(kho_reqctx_t *rc);
 
 #endif

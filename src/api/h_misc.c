@@ -1,6 +1,7 @@
 /* h_misc — home page, API index, health, organisations (see h_misc.h). */
 #include "api/h_misc.h"
 
+#include "api/guard.h"
 #include "api/router.h"
 #include "core/version.h"
 #include "store/schema.h"
@@ -72,9 +73,15 @@ void kho_h_organisations(kho_reqctx_t *rc)
 {
     kho_err_t err;
     json_t *out = NULL;
-    if (kho_http_check_params(rc, NO_PARAMS, &err) != 0 || kho_catalog_orgs(rc->db, &out, &err) != 0) {
+    kho_visibility_t vis = {0};
+    int r = kho_http_check_params(rc, NO_PARAMS, &err);
+    if (r == 0)
+        r = kho_guard_visibility(rc, &vis, &err);
+    if (r == 0)
+        r = kho_catalog_orgs(rc->db, kho_guard_visible, &vis, &out, &err);
+    kho_visibility_free(&vis);
+    if (r != 0)
         kho_http_send_error(rc->req, &err, NULL);
-        return;
-    }
-    kho_http_send_value(rc->req, 200, out);
+    else
+        kho_http_send_value(rc->req, 200, out);
 }

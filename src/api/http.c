@@ -185,6 +185,15 @@ const char *kho_http_header(h2o_req_t *req, const h2o_token_t *token)
     return h2o_strdup(&req->pool, v.base, v.len).base;
 }
 
+const char *kho_http_header_str(h2o_req_t *req, const char *name)
+{
+    ssize_t i = h2o_find_header_by_str(&req->headers, name, strlen(name), -1);
+    if (i < 0)
+        return NULL;
+    h2o_iovec_t v = req->headers.entries[i].value;
+    return h2o_strdup(&req->pool, v.base, v.len).base;
+}
+
 bool kho_http_peer_is_loopback(h2o_req_t *req)
 {
     struct sockaddr_storage ss;
@@ -218,6 +227,7 @@ int kho_http_status(int code)
     case KHO_ETOOLARGE: return 413;
     case KHO_EMEDIA: return 415;
     case KHO_EREJECTED: return 422;
+    case KHO_ELIMIT: return 429;
     case KHO_EBUSY: return 503;
     default: return 500;
     }
@@ -237,6 +247,7 @@ static const char *reason(int status)
     case 413: return "Payload Too Large";
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
     case 503: return "Service Unavailable";
     default: return status < 500 ? "Error" : "Internal Server Error";
     }

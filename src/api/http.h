@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "security/auth.h"
 #include "store/store.h"
 
 #define KHO_HTTP_MAX_SEGMENTS 12
@@ -27,6 +28,7 @@
 
 typedef struct kho_server kho_server_t;
 typedef struct kho_loop kho_loop_t;
+typedef struct kho_guard kho_guard_t;
 
 typedef struct kho_param {
     const char *key, *val;
@@ -43,6 +45,10 @@ typedef struct kho_reqctx {
     const char *var[4];          /* values of the route's {placeholders} */
     kho_param_t params[KHO_HTTP_MAX_PARAMS];
     size_t nparams;
+    kho_guard_t *guard;          /* the security layer (api/guard.h) */
+    kho_principal_t who;         /* the caller, set by kho_guard_enter() */
+    const char *session_token;   /* the caller's session cookie, when signed in by one */
+    char ip[48];                 /* the client's address */
 } kho_reqctx_t;
 
 /* Split the path into decoded segments and the query into decoded parameters.
@@ -65,6 +71,8 @@ int kho_http_param_bool(const kho_reqctx_t *rc, const char *key, bool def, bool 
 
 /* Value of a request header (a copy in the request pool), or NULL. */
 const char *kho_http_header(h2o_req_t *req, const h2o_token_t *token);
+/* The same for a header h2o has no token for (lower-case name). */
+const char *kho_http_header_str(h2o_req_t *req, const char *name);
 /* True when the client connected from 127.0.0.0/8 or ::1. */
 bool kho_http_peer_is_loopback(h2o_req_t *req);
 

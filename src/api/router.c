@@ -3,24 +3,50 @@
 
 #include <string.h>
 
+#include "api/h_audit.h"
+#include "api/h_auth.h"
 #include "api/h_datasets.h"
 #include "api/h_misc.h"
 #include "api/h_units.h"
 
+#define READ_AUDIT {.scopes = KHO_SCOPE_AUDIT_READ}
+#define USERS_ADMIN {.scopes = KHO_SCOPE_USERS_ADMIN}
+#define ACCOUNT {.account = true}
+
 static const kho_route_t ROUTES[] = {
-    {"GET", "/", kho_h_index},
-    {"GET", "/healthz", kho_h_health},
-    {"GET", "/api/v1", kho_h_api_index},
-    {"GET", "/api/v1/datasets", kho_h_datasets_list},
-    {"GET", "/api/v1/datasets/{id}", kho_h_dataset},
-    {"GET", "/api/v1/datasets/{id}/rows", kho_h_rows},
-    {"GET", "/api/v1/datasets/{id}/versions", kho_h_versions},
-    {"POST", "/api/v1/datasets/{id}/versions", kho_h_upload},
-    {"GET", "/api/v1/datasets/{id}/versions/{n}", kho_h_version},
-    {"GET", "/api/v1/organisations", kho_h_organisations},
-    {"GET", "/api/v1/units", kho_h_units_search},
-    {"GET", "/api/v1/units/gaps", kho_h_units_gaps},
-    {"GET", "/api/v1/units/{code}", kho_h_unit},
+    {"GET", "/", kho_h_index, {0}},
+    {"GET", "/healthz", kho_h_health, {0}},
+    {"GET", "/api/v1", kho_h_api_index, {0}},
+    {"POST", "/api/v1/auth/login", kho_h_login, {.login = true}},
+    {"POST", "/api/v1/auth/logout", kho_h_logout, ACCOUNT},
+    {"GET", "/api/v1/auth/me", kho_h_me, {0}},
+    {"GET", "/api/v1/keys", kho_h_keys_list, ACCOUNT},
+    {"POST", "/api/v1/keys", kho_h_key_create, {.session = true}},
+    {"DELETE", "/api/v1/keys/{id}", kho_h_key_revoke, ACCOUNT},
+    {"GET", "/api/v1/users", kho_h_users_list, USERS_ADMIN},
+    {"POST", "/api/v1/users", kho_h_user_create, USERS_ADMIN},
+    {"PATCH", "/api/v1/users/{name}", kho_h_user_update, USERS_ADMIN},
+    {"GET", "/api/v1/datasets", kho_h_datasets_list, {0}},
+    {"GET", "/api/v1/datasets/{id}", kho_h_dataset, {0}},
+    {"PATCH", "/api/v1/datasets/{id}", kho_h_dataset_patch, ACCOUNT},
+    {"GET", "/api/v1/datasets/{id}/rows", kho_h_rows, {0}},
+    {"GET", "/api/v1/datasets/{id}/versions", kho_h_versions, {0}},
+    {"POST", "/api/v1/datasets/{id}/versions", kho_h_upload, {.scopes = KHO_SCOPE_DATASETS_WRITE}},
+    {"GET", "/api/v1/datasets/{id}/versions/{n}", kho_h_version, {0}},
+    {"GET", "/api/v1/datasets/{id}/grants", kho_h_grants_list, ACCOUNT},
+    {"POST", "/api/v1/datasets/{id}/grants", kho_h_grant_add, ACCOUNT},
+    {"DELETE", "/api/v1/datasets/{id}/grants/{grantee}", kho_h_grant_remove, ACCOUNT},
+    {"GET", "/api/v1/organisations", kho_h_organisations, {0}},
+    {"GET", "/api/v1/units", kho_h_units_search, {0}},
+    {"GET", "/api/v1/units/gaps", kho_h_units_gaps, {0}},
+    {"GET", "/api/v1/units/{code}", kho_h_unit, {0}},
+    {"GET", "/api/v1/audit/key", kho_h_audit_key, {0}},
+    {"GET", "/api/v1/audit/checkpoint", kho_h_audit_checkpoint, {0}},
+    {"GET", "/api/v1/audit/proof/inclusion", kho_h_audit_inclusion, {0}},
+    {"GET", "/api/v1/audit/proof/consistency", kho_h_audit_consistency, {0}},
+    {"GET", "/api/v1/audit/entries", kho_h_audit_entries, READ_AUDIT},
+    {"GET", "/audit/checkpoint", kho_h_audit_checkpoint, {0}},
+    {"GET", "/audit/tile/*", kho_h_audit_tile, {0}},
 };
 
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])
@@ -45,6 +71,8 @@ static bool match(kho_reqctx_t *rc, const char *pattern)
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (k >= rc->nseg)
             return false;
+        if (p[0] == '*' && n == 1)
+            return true; /* the rest, one segment or more */
         if (p[0] == '{') {
             if (nvar < 4)
                 rc->var[nvar++] = rc->seg[k];
@@ -60,7 +88,8 @@ void kho_router_dispatch(kho_reqctx_t *rc)
 {
     kho_err_t err;
     if (kho_http_parse(rc, &err) != 0) {
-        kho_http_send_error(rc->req, &err, NULL);
+        if (kho_guard_enter(rc, NULL) == 0)
+            kho_http_send_error(rc->req, &err, NULL);
         return;
     }
     h2o_iovec_t m = rc->req->method;
@@ -71,12 +100,15 @@ void kho_router_dispatch(kho_reqctx_t *rc)
             continue;
         const char *want = ROUTES[i].method;
         if (h2o_memis(m.base, m.len, want, strlen(want)) || (head && strcmp(want, "GET") == 0)) {
-            ROUTES[i].fn(rc);
+            if (kho_guard_enter(rc, &ROUTES[i].rule) == 0)
+                ROUTES[i].fn(rc);
             return;
         }
         if (!strstr(allow, want))
             snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "", want);
     }
+    if (kho_guard_enter(rc, NULL) != 0)
+        return;
     if (allow[0]) {
         h2o_add_header(&rc->req->pool, &rc->req->res.headers, H2O_TOKEN_ALLOW, NULL, allow, strlen(allow));
         kho_http_send_http_error(rc->req, 405, "method_not_allowed", "%.*s is not allowed here (allowed: %s)",

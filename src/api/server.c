@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api/guard.h"
 #include "api/router.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -67,6 +68,7 @@ struct kho_server {
     kho_pool_t *pool;
     pthread_mutex_t write_mu;
     kho_store_t *writer;
+    kho_guard_t *guard;
     kho_store_t **wdb; /* one read-only connection per worker (NULL if it failed to open) */
     pthread_mutex_t ready_mu; /* loops report here once set up (ready counts them) */
     pthread_cond_t ready_cv;
@@ -177,6 +179,7 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     rc->srv = loop->srv;
     rc->db = loop->db;
     rc->cfg = loop->srv->cfg;
+    rc->guard = loop->srv->guard;
     kho_router_dispatch(rc);
     return 0;
 }
@@ -482,6 +485,11 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     if (rc != 0)
         return rc;
     pthread_mutex_init(&srv.write_mu, NULL);
+    if ((rc = kho_guard_new(datadir, cfg, srv.writer, false, &srv.guard, err)) != 0) {
+        kho_store_close(srv.writer);
+        pthread_mutex_destroy(&srv.write_mu);
+        return rc;
+    }
     srv.loops = kho_xcalloc(srv.nloops, sizeof *srv.loops);
     char shown[128];
     rc = open_listeners(&srv, shown, sizeof shown, err);
@@ -550,6 +558,7 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
         kho_info(forced ? "kho serve: stopped (clients cut off at the shutdown timeout)" : "kho serve: stopped cleanly");
 done:
     free(srv.loops);
+    kho_guard_free(srv.guard); /* after the workers: the audit log gets every entry, then its final checkpoint */
     kho_store_checkpoint(srv.writer);
     kho_store_close(srv.writer);
     pthread_mutex_destroy(&srv.write_mu);

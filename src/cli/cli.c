@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cmd_data.h"
+#include "cli/cmd_security.h"
 #include "cli/cmd_serve.h"
 #include "cli/cmd_units.h"
 #include "core/log.h"
@@ -49,6 +50,9 @@ static const command_t COMMANDS[] = {
      "  --null-marks '-|..|N/A' --type COL=TYPE (TYPE: integer real boolean date datetime text\n"
      "  commune_code province_code) --strict (refuse the file if any row is rejected)\n"
      "  --reject-threshold 0.10 (refuse the file when a larger share of rows is rejected)\n"
+     "Personal data: --column-tags COL=TAGS (repeat; TAGS: personal, sensitive, pii:id_number|phone|name|dob|\n"
+     "  email|address, or none to turn detection off). Columns whose header or values look personal are\n"
+     "  tagged by themselves; sensitive columns, and personal ones of core/important datasets, are encrypted.\n"
      "Rows with the wrong number of fields or a value that breaks a declared type are left out and listed\n"
      "in the quality report; damaged files (bad UTF-8, unterminated quotes, not CSV/JSON) are refused whole.",
      {{"dataset", true, false},     {"title", true, false},       {"description", true, false},
@@ -58,7 +62,7 @@ static const command_t COMMANDS[] = {
       {"temporal", true, false},    {"spatial", true, false},
       {"delimiter", true, false},   {"type", true, true},         {"strict", false, false},
       {"decimal", true, false},     {"null-marks", true, false},  {"reject-threshold", true, false},
-      GLOBAL_OPTS,                  {0}},
+      {"column-tags", true, true},  GLOBAL_OPTS,                  {0}},
      kho_cmd_import, false},
     {"datasets", "kho datasets [--q WORDS] [--org ORG] [--json]",
      "List the datasets (id, current version, rows, sharing scope, title). --q matches words in the title,\n"
@@ -70,10 +74,56 @@ static const command_t COMMANDS[] = {
      "the current version (or of version N).",
      {{"version", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
      kho_cmd_show, false},
-    {"export", "kho export ID [--version N] --format csv|json|ndjson [--output FILE]",
-     "Write every row of the current version (or version N) to standard output or FILE.",
-     {{"version", true, false}, {"format", true, false}, {"output", true, false}, GLOBAL_OPTS, {0}},
+    {"export", "kho export ID [--version N] --format csv|json|ndjson [--output FILE] [--pii]",
+     "Write every row of the current version (or version N) to standard output or FILE. Personal columns are\n"
+     "masked unless --pii is given; exports of private, core, important or personal data are audited.",
+     {{"version", true, false}, {"format", true, false}, {"output", true, false}, {"pii", false, false}, GLOBAL_OPTS,
+      {0}},
      kho_cmd_export, false},
+    {"user", "kho user add NAME --role ROLE [--org ORG] | list [--json] | passwd NAME | disable NAME | enable NAME",
+     "Manage accounts. Roles: admin, steward (publishes for its --org), analyst, leader, partner (an outside\n"
+     "organisation, reads what it is granted). The password is asked twice at a terminal, or read as one line\n"
+     "from standard input; never from the command line. At least 10 characters. 'passwd' and 'disable' end the\n"
+     "account's sessions at once; 'disable' also stops its API keys.",
+     {{"role", true, false}, {"org", true, false}, {"json", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_user, false},
+    {"key", "kho key create --user NAME --scopes S[,S] [--expires DATE|Nd] [--name LABEL] | list [--user NAME] | "
+            "revoke ID",
+     "Manage API keys. Scopes: datasets:read datasets:write pii:read audit:read users:admin (at most the\n"
+     "account's role allows). A key expires after key_default_days (90) unless --expires says otherwise (at\n"
+     "most key_max_days). The key is printed once on standard output; kho keeps only its SHA-256. Revoking\n"
+     "takes effect with the next request.",
+     {{"user", true, false}, {"scopes", true, false}, {"expires", true, false}, {"name", true, false},
+      {"json", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_key, false},
+    {"keys", "kho keys rotate [--data-key]",
+     "Re-wrap every field-encryption data key under a new master key (DATA/keys/master.key), without\n"
+     "stopping kho serve. --data-key also starts a new data key for values written from now on.",
+     {{"data-key", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_keys, false},
+    {"grant", "kho grant add DATASET user:NAME|org:ORG [--pii] | remove DATASET GRANTEE | list [DATASET]",
+     "Named grants: who may read a private dataset (or a shared one, for partners). --pii lets a grantee\n"
+     "holding the pii:read scope see personal columns unmasked.",
+     {{"pii", false, false}, {"json", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_grant, false},
+    {"classify", "kho classify ID [--sharing open|shared|private] [--importance core|important|other]",
+     "Change a dataset's classification under the Data Law: sharing scope and importance.",
+     {{"sharing", true, false}, {"importance", true, false}, GLOBAL_OPTS, {0}}, kho_cmd_classify, false},
+    {"audit", "kho audit verify | show [--from N] [--limit N] | checkpoint | key",
+     "The tamper-evident audit log (DATA/audit.db). 'verify' recomputes the Merkle tree from the entries and\n"
+     "checks every signed checkpoint: it names each altered, removed, inserted or reordered entry and exits\n"
+     "with 9 when it finds any. 'show' prints entries, 'checkpoint' signs and prints a checkpoint, 'key'\n"
+     "prints the verifier key.",
+     {{"from", true, false}, {"limit", true, false}, GLOBAL_OPTS, {0}}, kho_cmd_audit, false},
+    {"backup", "kho backup DEST [--with-keys]",
+     "Write a consistent copy of the database and the audit log (SQLite online backup: kho serve may keep\n"
+     "running) with kho.conf and a MANIFEST.json of SHA-256 sums into the new directory DEST. The key files\n"
+     "are copied only with --with-keys: keep them apart from the data they protect (docs/security.md).",
+     {{"with-keys", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_backup, false},
+    {"restore", "kho restore SRC [--force]",
+     "Restore a backup made by kho backup into the data directory, after checking every file against the\n"
+     "manifest. A data directory that has a database needs --force (stop kho serve first); its files are\n"
+     "moved to DATA/pre-restore-TIME/. Key files come from the backup when it has them; otherwise the ones\n"
+     "in DATA/keys/ are kept.",
+     {{"force", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_restore, false},
     {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
      "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
      "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"
@@ -111,7 +161,7 @@ static void print_overview(FILE *f)
         fprintf(f, "  %s\n", COMMANDS[i].usage);
     fprintf(f, "\nEvery command takes --data DIR (default $KHO_DATA or ./var). 'kho help COMMAND' for details,\n"
                "'kho help config' for settings. Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 invalid\n"
-               "input, 5 refused by quality checks, 6 busy, 7 conflict.\n");
+               "input, 5 refused by quality checks, 6 busy, 7 conflict, 8 not allowed, 9 tampered.\n");
 }
 
 static void print_command_help(const command_t *c, FILE *f)
@@ -157,6 +207,9 @@ int kho_cli_exit_code(int code)
     case KHO_EREJECTED: return 5;
     case KHO_EBUSY: return 6;
     case KHO_ECONFLICT: return 7;
+    case KHO_EFORBIDDEN:
+    case KHO_EUNAUTH: return 8;
+    case KHO_ETAMPER: return 9;
     default: return 1;
     }
 }

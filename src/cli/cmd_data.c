@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include "core/buf.h"
+#include "cli/cmd_security.h"
 #include "core/jsonw.h"
+#include "security/access.h"
+#include "security/audit.h"
+#include "security/keys.h"
 #include "store/schema.h"
 #include "warehouse/catalog.h"
 #include "warehouse/datadir.h"
@@ -69,10 +73,24 @@ int kho_cmd_init(kho_cmdctx_t *ctx, kho_err_t *err)
                sum.old_districts, sum.old_communes, sum.conversions);
         printf("  the source lists have %zu known gaps: see 'kho units gaps'\n", sum.gaps);
     }
+    /* the key ring (master key, first data key) and the audit log's signing key */
+    kho_keyring_t *keys = NULL;
+    kho_audit_t *audit = NULL;
+    if (rc == 0)
+        rc = kho_keyring_open(ctx->datadir, w, true, &keys, err);
+    if (rc == 0)
+        rc = kho_audit_open(ctx->datadir, ctx->cfg, true, false, &audit, err);
+    if (rc == 0) {
+        printf("  keys: %s/keys/ (master.key, audit.key; mode 0600, back them up apart from the data)\n",
+               ctx->datadir);
+        printf("  audit log: %s/audit.db, verifier key %s\n", ctx->datadir, kho_tlog_vkey(kho_audit_log(audit)));
+    }
+    kho_audit_close(audit);
     if (rc == 0 && kho_args_flag(ctx->args, "demo")) {
         if ((rc = kho_datadir_shipped("demo", dir, sizeof dir, err)) == 0)
-            rc = kho_demo_load(w, dir, ctx->cfg, stdout, err);
+            rc = kho_demo_load(w, dir, ctx->cfg, keys, stdout, err);
     }
+    kho_keyring_free(keys);
     kho_store_close(w);
     return rc;
 }
@@ -177,6 +195,12 @@ int kho_cmd_import(kho_cmdctx_t *ctx, kho_err_t *err)
     kho_store_t *w = NULL;
     if ((rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err)) != 0)
         return rc;
+    kho_keyring_t *keys = NULL;
+    if ((rc = kho_keyring_open(ctx->datadir, w, false, &keys, err)) != 0) {
+        kho_store_close(w);
+        return rc;
+    }
+    o.keys = keys;
     char spool[PATH_MAX] = "";
     const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     if (strcmp(file, "-") == 0) {
@@ -201,8 +225,14 @@ int kho_cmd_import(kho_cmdctx_t *ctx, kho_err_t *err)
     } else if (res.quality)
         print_rejects(res.quality, stderr, 10);
     kho_ingest_result_free(&res);
+    if (rc == 0)
+        rc = kho_cli_audit(ctx, "upload", o.dataset,
+                           json_pack("{s:I,s:I,s:s}", "version", (json_int_t)res.version, "rows_loaded",
+                                     (json_int_t)res.rows_loaded, "file", base),
+                           err);
     if (spool[0])
         unlink(spool);
+    kho_keyring_free(keys);
     kho_store_close(w);
     return rc;
 }
@@ -344,8 +374,8 @@ int kho_cmd_export(kho_cmdctx_t *ctx, kho_err_t *err)
     const char *fmt = kho_args_get(ctx->args, "format");
     if (!fmt)
         return kho_err_set(err, KHO_EUSAGE, "--format csv|json|ndjson is required");
-    int f = kho_outfmt_parse(fmt);
-    if (f < 0)
+    int fi = kho_outfmt_parse(fmt);
+    if (fi < 0)
         return kho_err_set(err, KHO_EUSAGE, "--format must be csv, json or ndjson, not '%s'", fmt);
     int64_t number;
     int rc = parse_version(ctx->args, &number, err);
@@ -355,14 +385,35 @@ int kho_cmd_export(kho_cmdctx_t *ctx, kho_err_t *err)
     if ((rc = kho_datadir_open(ctx->datadir, ctx->cfg, true, &s, err)) != 0)
         return rc;
     kho_version_info_t v;
+    kho_keyring_t *keys = NULL;
+    kho_dsfacts_t f;
+    kho_principal_t operator = {.role = KHO_ROLE_ADMIN, .user_id = -1, .scopes = KHO_SCOPE_ALL};
+    bool pii = kho_args_flag(ctx->args, "pii");
+    if (!pii)
+        operator.scopes &= ~(unsigned)KHO_SCOPE_PII_READ;
     rc = kho_catalog_version(s, ctx->args->pos[0], number, &v, err);
+    if (rc == 0 && (rc = kho_access_facts(s, &operator, ctx->args->pos[0], &f, err)) != 0)
+        kho_version_info_free(&v);
+    kho_decision_t d = {0};
+    if (rc == 0) {
+        f.personal = kho_rows_has_personal(&v);
+        d = kho_access_decide(&operator, &f, KHO_ACT_READ);
+        if ((rc = kho_keyring_open(ctx->datadir, s, false, &keys, err)) == 0 && d.audit)
+            rc = kho_cli_audit(ctx, "export", ctx->args->pos[0],
+                               json_pack("{s:I,s:s,s:b}", "version", (json_int_t)v.number, "format", fmt, "masked",
+                                         d.mask),
+                               err);
+        if (rc != 0)
+            kho_version_info_free(&v);
+    }
+    kho_rows_view_t view = {.mask = d.mask, .keys = keys};
     if (rc == 0) {
         const char *outpath = kho_args_get(ctx->args, "output");
         FILE *out = outpath ? fopen(outpath, "wb") : stdout;
         if (!out)
             rc = kho_err_set(err, KHO_EIO, "cannot write %s: %s", outpath, strerror(errno));
         else {
-            rc = kho_rows_export(s, &v, (kho_outfmt_t)f, file_sink, out, err);
+            rc = kho_rows_export(s, &v, &view, (kho_outfmt_t)fi, file_sink, out, err);
             if (fflush(out) != 0 && rc == 0)
                 rc = kho_err_set(err, KHO_EIO, "cannot write the output: %s", strerror(errno));
             if (outpath)
@@ -370,6 +421,7 @@ int kho_cmd_export(kho_cmdctx_t *ctx, kho_err_t *err)
         }
         kho_version_info_free(&v);
     }
+    kho_keyring_free(keys);
     kho_store_close(s);
     return rc;
 }

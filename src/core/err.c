@@ -77,6 +77,8 @@ const char *kho_err_code_name(int code)
     case KHO_EIO: return "io_error";
     case KHO_EUSAGE: return "usage";
     case KHO_EUNAUTH: return "unauthenticated";
+    case KHO_ELIMIT: return "rate_limited";
+    case KHO_ETAMPER: return "tampered";
     default: return "internal";
     }
 }

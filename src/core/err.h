@@ -32,6 +32,8 @@ enum {
     KHO_EINTERNAL = -10, /* a bug or an unexpected state */
     KHO_EUSAGE = -11,    /* wrong command-line usage */
     KHO_EUNAUTH = -12,   /* authentication required or failed */
+    KHO_ELIMIT = -13,    /* too many requests: slow down and retry later */
+    KHO_ETAMPER = -14,   /* stored data failed an integrity check (audit log, encrypted value) */
 };
 
 typedef struct kho_err {

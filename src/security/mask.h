@@ -11,7 +11,7 @@
  *   pii:dob         1985           the year only
  *   pii:email       a***@example.vn
  *   pii:address     ***, Xã Nghĩa Trụ   only the last part (commune level) kept
- *   (none)          N***           the first character
+ *   (none)          ***            nothing (not even the length)
  *
  * Masking happens server-side before any serialisation, in every format.
  */

@@ -189,6 +189,17 @@ static int load_edge(kho_tlog_t *log, kho_err_t *err)
     return rc;
 }
 
+/* Catch up with entries another process (the CLI next to the server) appended:
+ * reload the right edge when the stored size differs from ours. Under log->mu. */
+static int sync_edge(kho_tlog_t *log, kho_err_t *err)
+{
+    int64_t n = 0;
+    int rc = kho_store_query_int(log->db, "SELECT coalesce(max(idx) + 1, 0) FROM entries", &n, err);
+    if (rc != 0 || (uint64_t)n == log->size)
+        return rc;
+    return load_edge(log, err);
+}
+
 int kho_tlog_open(const char *path, const char *origin, const unsigned char *seed, kho_tlog_t **out, kho_err_t *err)
 {
     if (sodium_init() < 0)
@@ -267,6 +278,8 @@ void kho_tlog_public_key(const unsigned char seed[32], unsigned char pk[32])
 uint64_t kho_tlog_size(kho_tlog_t *log)
 {
     pthread_mutex_lock(&log->mu);
+    kho_err_t ignore;
+    (void)!sync_edge(log, &ignore);
     uint64_t n = log->size;
     pthread_mutex_unlock(&log->mu);
     return n;
@@ -306,10 +319,12 @@ static int append_one(kho_tlog_t *log, unsigned char edge[64][H], uint64_t n, co
 int kho_tlog_append(kho_tlog_t *log, const kho_tlog_entry_t *entries, size_t n, uint64_t *first, kho_err_t *err)
 {
     pthread_mutex_lock(&log->mu);
+    int rc = kho_store_begin(log->db, true, err);
+    if (rc == 0)
+        rc = sync_edge(log, err); /* inside the write transaction: nobody appends in between */
     unsigned char edge[64][H];
     memcpy(edge, log->edge, sizeof edge);
     uint64_t size = log->size;
-    int rc = kho_store_begin(log->db, true, err);
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = append_one(log, edge, size + i, &entries[i], err);
     if (rc == 0)
@@ -341,6 +356,11 @@ int kho_tlog_checkpoint(kho_tlog_t *log, kho_buf_t *out, kho_err_t *err)
     pthread_mutex_lock(&log->mu);
     kho_buf_t note = KHO_BUF_INIT;
     unsigned char root[H];
+    int rc = sync_edge(log, err);
+    if (rc != 0) {
+        pthread_mutex_unlock(&log->mu);
+        return rc;
+    }
     edge_root(log->edge, log->size, root);
     note_body(log->origin, log->size, root, &note);
     unsigned char sig[4 + crypto_sign_BYTES];
@@ -352,7 +372,7 @@ int kho_tlog_checkpoint(kho_tlog_t *log, kho_buf_t *out, kho_err_t *err)
     char now[32];
     kho_catalog_now(now);
     kho_stmt_t *st = NULL;
-    int rc = kho_store_cached(log->db,
+    rc = kho_store_cached(log->db,
                               "INSERT OR IGNORE INTO checkpoints(size, note, created_at) VALUES (?, ?, ?)", &st, err);
     if (rc == 0) {
         kho_stmt_bind_int(st, 1, (int64_t)log->size);
@@ -394,8 +414,10 @@ int kho_tlog_latest(kho_tlog_t *log, kho_buf_t *note, uint64_t *size, kho_err_t 
 int kho_tlog_root(kho_tlog_t *log, uint64_t size, unsigned char root[H], kho_err_t *err)
 {
     pthread_mutex_lock(&log->mu);
-    int rc = 0;
-    if (size > log->size)
+    int rc = sync_edge(log, err);
+    if (rc != 0)
+        ;
+    else if (size > log->size)
         rc = kho_err_setk(err, KHO_EINVAL, "bad_size", "the log has only %llu entries",
                           (unsigned long long)log->size);
     else if (size == log->size)
@@ -456,8 +478,10 @@ static int subproof(kho_tlog_t *log, uint64_t m, uint64_t lo, uint64_t hi, bool 
 int kho_tlog_inclusion(kho_tlog_t *log, uint64_t index, uint64_t size, kho_buf_t *out, kho_err_t *err)
 {
     pthread_mutex_lock(&log->mu);
-    int rc;
-    if (size > log->size || index >= size)
+    int rc = sync_edge(log, err);
+    if (rc != 0)
+        ;
+    else if (size > log->size || index >= size)
         rc = kho_err_setk(err, KHO_EINVAL, "bad_size",
                           "an inclusion proof needs index < size <= %llu (the log's size)",
                           (unsigned long long)log->size);
@@ -470,8 +494,10 @@ int kho_tlog_inclusion(kho_tlog_t *log, uint64_t index, uint64_t size, kho_buf_t
 int kho_tlog_consistency(kho_tlog_t *log, uint64_t from, uint64_t to, kho_buf_t *out, kho_err_t *err)
 {
     pthread_mutex_lock(&log->mu);
-    int rc;
-    if (to > log->size || from == 0 || from > to)
+    int rc = sync_edge(log, err);
+    if (rc != 0)
+        ;
+    else if (to > log->size || from == 0 || from > to)
         rc = kho_err_setk(err, KHO_EINVAL, "bad_size",
                           "a consistency proof needs 0 < from <= to <= %llu (the log's size)",
                           (unsigned long long)log->size);
@@ -488,10 +514,12 @@ int kho_tlog_tile(kho_tlog_t *log, int level, uint64_t index, unsigned width, kh
     pthread_mutex_lock(&log->mu);
     uint64_t first = index * 256, end = first + width;
     int tree_level = level < 0 ? 0 : 8 * level;
+    int rc = sync_edge(log, err);
     bool exists = tree_level < 64 && (end <= (log->size >> tree_level));
-    int rc = 0;
     kho_stmt_t *st = NULL;
-    if (!exists)
+    if (rc != 0)
+        ;
+    else if (!exists)
         rc = kho_err_setk(err, KHO_ENOTFOUND, "not_found", "the log is not large enough for that tile");
     else if (level < 0)
         rc = kho_store_cached(log->db, "SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx", &st, err);

@@ -334,6 +334,35 @@ int kho_store_integrity_check(kho_store_t *s, kho_err_t *err)
     return rc;
 }
 
+int kho_store_backup(kho_store_t *s, const char *dest, kho_err_t *err)
+{
+    sqlite3 *to = NULL;
+    int rc = sqlite3_open_v2(dest, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc != SQLITE_OK) {
+        int r = kho_err_set(err, KHO_EIO, "cannot create %s: %s", dest, to ? sqlite3_errmsg(to) : sqlite3_errstr(rc));
+        sqlite3_close(to);
+        return r;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(to, "main", s->db, "main");
+    if (!b) {
+        int r = kho_err_set(err, KHO_EIO, "cannot back up %s: %s", s->path, sqlite3_errmsg(to));
+        sqlite3_close(to);
+        return r;
+    }
+    /* all pages in one step: one read transaction, so one consistent snapshot
+     * however busy the writers are (WAL: they are not held up) */
+    rc = sqlite3_backup_step(b, -1);
+    int fin = sqlite3_backup_finish(b);
+    int r = 0;
+    if (rc != SQLITE_DONE || fin != SQLITE_OK)
+        r = kho_err_set(err, rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? KHO_EBUSY : KHO_EIO,
+                        "backup of %s failed: %s", s->path, sqlite3_errstr(rc != SQLITE_DONE ? rc : fin));
+    else if (sqlite3_exec(to, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL) != SQLITE_OK)
+        r = kho_err_set(err, KHO_EIO, "backup %s: %s", dest, sqlite3_errmsg(to));
+    sqlite3_close(to);
+    return r;
+}
+
 void kho_store_checkpoint(kho_store_t *s)
 {
     sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);

@@ -99,6 +99,9 @@ int kho_store_integrity_check(kho_store_t *s, kho_err_t *err) KHO_WUR;
 
 /* Copy the WAL into the database file (called at clean shutdown). */
 void kho_store_checkpoint(kho_store_t *s);
+/* Copy the whole database into a new file `dest` (SQLite online backup: one
+ * consistent snapshot while other connections keep reading and writing). */
+int kho_store_backup(kho_store_t *s, const char *dest, kho_err_t *err) KHO_WUR;
 
 /* Quote an identifier for SQL ("name" with inner quotes doubled) into out. */
 void kho_store_quote_ident(const char *name, char *out, size_t outsz);

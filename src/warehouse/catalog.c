@@ -97,7 +97,7 @@ static int id_of(kho_store_t *s, const char *sql, const char *slug, int64_t *id,
     return rc;
 }
 
-static int ensure_org(kho_store_t *w, const char *slug, const char *name, int64_t *id, kho_err_t *err)
+int kho_catalog_ensure_org(kho_store_t *w, const char *slug, const char *name, int64_t *id, kho_err_t *err)
 {
     int rc = id_of(w, "SELECT id FROM organisations WHERE slug = ?", slug, id, err);
     if (rc != KHO_STEP_DONE)
@@ -274,7 +274,7 @@ int kho_catalog_put_dataset(kho_store_t *w, const char *slug, const kho_dataset_
     if (m->org) {
         int64_t org_id = 0;
         kho_stmt_t *st = NULL;
-        if ((rc = ensure_org(w, m->org, m->org_name, &org_id, err)) != 0)
+        if ((rc = kho_catalog_ensure_org(w, m->org, m->org_name, &org_id, err)) != 0)
             return rc;
         if ((rc = kho_store_cached(w, "UPDATE datasets SET org_id = ? WHERE id = ?", &st, err)) != 0)
             return rc;
@@ -475,7 +475,7 @@ static json_t *tags_array(const char *space_separated)
     "d.id, d.slug, d.title, d.description, o.slug, o.name, d.sharing, d.importance, d.current_version,"               \
     " d.row_count, d.updated_at, d.synthetic,"                                                                        \
     " (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM dataset_tags WHERE dataset_id = d.id ORDER BY tag)),"  \
-    " d.publisher, d.licence, d.temporal_start, d.temporal_end, d.spatial, d.created_at"
+    " d.publisher, d.licence, d.temporal_start, d.temporal_end, d.spatial, d.created_at, d.org_id"
 
 static json_t *split_unit_sep(const char *s)
 {
@@ -551,7 +551,32 @@ int kho_catalog_list(kho_store_t *s, const kho_catalog_query_t *q, json_t **out,
     json_t *arr = json_array();
     kho_stmt_t *st = NULL;
     int rc = 0;
-    for (int pass = 0; pass < 2 && rc == 0; pass++) { /* the total, then the page */
+    if (q->visible) { /* one pass: the access check decides which rows count */
+        kho_buf_printf(&sql,
+                       "SELECT " SUMMARY_COLS " FROM datasets d LEFT JOIN organisations o ON o.id = d.org_id %s"
+                       " ORDER BY d.title",
+                       where.data);
+        rc = kho_store_prepare(s, sql.data, &st, err);
+        if (rc == 0) {
+            if (q->org && *q->org)
+                kho_stmt_bind_str(st, 1, q->org);
+            if (q->tag && *q->tag)
+                kho_stmt_bind_str(st, 2, q->tag);
+            for (size_t i = 0; i < nwords; i++)
+                kho_stmt_bind_str(st, (int)i + 3, words[i]);
+            while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
+                kho_dsref_t ref = {kho_stmt_col_int(st, 0), kho_stmt_col_int(st, 19), kho_stmt_col_text(st, 6),
+                                   kho_stmt_col_text(st, 7)};
+                if (!q->visible(q->visible_ctx, &ref))
+                    continue;
+                if (total >= offset && total < offset + limit)
+                    json_array_append_new(arr, summary_json(st));
+                total++;
+            }
+            rc = rc < 0 ? rc : 0;
+        }
+    }
+    for (int pass = 0; pass < 2 && rc == 0 && !q->visible; pass++) { /* the total, then the page */
         kho_buf_reset(&sql);
         if (pass == 0)
             kho_buf_printf(&sql, "SELECT count(*) FROM datasets d LEFT JOIN organisations o ON o.id = d.org_id %s",
@@ -724,22 +749,48 @@ int kho_catalog_version_json(kho_store_t *s, const char *slug, int64_t number, j
     return rc;
 }
 
-int kho_catalog_orgs(kho_store_t *s, json_t **out, kho_err_t *err)
+int kho_catalog_orgs(kho_store_t *s, kho_visible_fn visible, void *ctx, json_t **out, kho_err_t *err)
 {
     kho_stmt_t *st = NULL;
     int rc = kho_store_cached(s,
                               "SELECT o.slug, o.name, o.description,"
-                              " (SELECT count(*) FROM datasets d WHERE d.org_id = o.id)"
+                              " (SELECT count(*) FROM datasets d WHERE d.org_id = o.id), o.id"
                               " FROM organisations o ORDER BY o.name",
                               &st, err);
     if (rc != 0)
         return rc;
     json_t *arr = json_array();
-    while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW)
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
         json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:I}", "id", kho_stmt_col_text(st, 0), "name",
                                              kho_stmt_col_text(st, 1), "description", kho_stmt_col_text(st, 2),
-                                             "datasets", (json_int_t)kho_stmt_col_int(st, 3)));
+                                             "datasets", (json_int_t)(visible ? 0 : kho_stmt_col_int(st, 3))));
+        ids = kho_xgrow(ids, &cap, n + 1, sizeof *ids);
+        ids[n++] = kho_stmt_col_int(st, 4);
+    }
     kho_stmt_reset(st);
+    if (rc >= 0 && visible) { /* count only what the caller may see */
+        kho_stmt_t *ds = NULL;
+        rc = kho_store_cached(s, "SELECT id, org_id, sharing, importance FROM datasets WHERE org_id IS NOT NULL",
+                              &ds, err);
+        while (rc >= 0 && ds && (rc = kho_stmt_step(ds, err)) == KHO_STEP_ROW) {
+            kho_dsref_t ref = {kho_stmt_col_int(ds, 0), kho_stmt_col_int(ds, 1), kho_stmt_col_text(ds, 2),
+                               kho_stmt_col_text(ds, 3)};
+            if (!visible(ctx, &ref))
+                continue;
+            for (size_t i = 0; i < n; i++)
+                if (ids[i] == ref.org_id) {
+                    json_t *o = json_array_get(arr, i);
+                    json_object_set_new(o, "datasets",
+                                        json_integer(json_integer_value(json_object_get(o, "datasets")) + 1));
+                    break;
+                }
+        }
+        if (ds)
+            kho_stmt_reset(ds);
+    }
+    free(ids);
     if (rc < 0) {
         json_decref(arr);
         return rc;

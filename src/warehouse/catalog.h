@@ -51,6 +51,9 @@ int kho_catalog_check_meta(const kho_dataset_meta_t *m, kho_err_t *err) KHO_WUR;
 int kho_catalog_put_dataset(kho_store_t *w, const char *slug, const kho_dataset_meta_t *m, int64_t *id,
                             bool *created, kho_err_t *err) KHO_WUR;
 
+/* Row id of the organisation `slug`, created (named `name`, or the slug) when new. */
+int kho_catalog_ensure_org(kho_store_t *w, const char *slug, const char *name, int64_t *id, kho_err_t *err) KHO_WUR;
+
 /* Row id of a dataset; KHO_ENOTFOUND when there is none. */
 int kho_catalog_find(kho_store_t *s, const char *slug, int64_t *id, kho_err_t *err) KHO_WUR;
 
@@ -88,11 +91,22 @@ int kho_catalog_version(kho_store_t *s, const char *slug, int64_t number, kho_ve
                         kho_err_t *err) KHO_WUR;
 void kho_version_info_free(kho_version_info_t *v);
 
+/* A dataset as an access check sees it (security/access.h decides). */
+typedef struct kho_dsref {
+    int64_t id, org_id;
+    const char *sharing, *importance;
+} kho_dsref_t;
+
+/* Says whether the caller may see a dataset; NULL: every dataset is listed. */
+typedef bool (*kho_visible_fn)(void *ctx, const kho_dsref_t *d);
+
 typedef struct kho_catalog_query {
     const char *q;   /* words matched (folded) against title, description, tags, organisation */
     const char *org; /* organisation slug */
     const char *tag;
     long limit, offset;
+    kho_visible_fn visible; /* datasets it refuses are left out (and not counted) */
+    void *visible_ctx;
 } kho_catalog_query_t;
 
 /* {"total","limit","offset","datasets":[summary...]} (new reference). */
@@ -103,8 +117,9 @@ int kho_catalog_dataset(kho_store_t *s, const char *slug, json_t **out, kho_err_
 /* One version with its columns and quality report (new reference). */
 int kho_catalog_version_json(kho_store_t *s, const char *slug, int64_t number, json_t **out,
                              kho_err_t *err) KHO_WUR;
-/* {"organisations":[{"id","name","description","datasets"}]} (new reference). */
-int kho_catalog_orgs(kho_store_t *s, json_t **out, kho_err_t *err) KHO_WUR;
+/* {"organisations":[{"id","name","description","datasets"}]} (new reference);
+ * datasets counts those `visible` accepts (NULL: all). */
+int kho_catalog_orgs(kho_store_t *s, kho_visible_fn visible, void *ctx, json_t **out, kho_err_t *err) KHO_WUR;
 
 /* Current UTC time as ISO 8601 "YYYY-MM-DDTHH:MM:SSZ". */
 void kho_catalog_now(char out[32]);

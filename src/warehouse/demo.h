@@ -15,7 +15,12 @@
 #include "core/err.h"
 #include "store/store.h"
 
-/* Load the demo datasets from dir; report progress lines to `out` (may be NULL). */
-int kho_demo_load(kho_store_t *w, const char *dir, const kho_config_t *cfg, FILE *out, kho_err_t *err) KHO_WUR;
+typedef struct kho_keyring kho_keyring_t;
+
+/* Load the demo datasets from dir (datasets.json: metadata, "types" and
+ * "column_tags" as "COL=..." lists); keys encrypts the columns that must be.
+ * Progress lines go to `out` (may be NULL). */
+int kho_demo_load(kho_store_t *w, const char *dir, const kho_config_t *cfg, kho_keyring_t *keys, FILE *out,
+                  kho_err_t *err) KHO_WUR;
 
 #endif

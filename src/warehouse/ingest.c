@@ -9,6 +9,7 @@
 #include "warehouse/ingest.h"
 
 #include <pthread.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 #include "core/mem.h"
 #include "core/strmap.h"
 #include "core/text.h"
+#include "security/ids.h"
+#include "security/keys.h"
+#include "security/mask.h"
 #include "warehouse/quality.h"
 #include "warehouse/recpipe.h"
 #include "warehouse/units.h"
@@ -40,6 +44,10 @@ typedef struct col {
     size_t n_unknown_ex;
     kho_colstats_t stats;
     char scratch[48];      /* converted date/time before it is copied into a batch */
+    const char *coltags;   /* --column-tags for this column, or NULL */
+    uint64_t id_like, phone_like; /* values that are personal ID / mobile numbers */
+    bool encrypt;          /* stored encrypted (decided in pass 2) */
+    char aad[160];         /* "table.column": associated data of its encrypted values */
 } col_t;
 
 struct kho_ingest {
@@ -60,6 +68,8 @@ struct kho_ingest {
     kho_strmap_t *taken; /* column names in use */
     size_t named;        /* columns named so far */
     bool *decl_matched;
+    bool *coltag_matched;
+    int this_year;
     kho_format_t fmt;
     char delim;
     bool bom;
@@ -159,6 +169,16 @@ int kho_ingest_opts_read(kho_ingest_opts_t *o, const kho_optsrc_t *src, const kh
     }
     o->decls = buf->decls;
     o->ndecls = nt;
+    nt = src->all(c, "column_tags", types, KHO_INGEST_MAX_DECLS);
+    for (size_t i = 0; i < nt; i++) { /* COL=TAGS (tags contain ':', so only '=' separates) */
+        const char *eq = strchr(types[i], '=');
+        if (!eq)
+            return bad_option(err, "column_tags", "COL=TAGS (personal, sensitive, pii:KIND or none)", types[i]);
+        snprintf(buf->tagcols[i], sizeof buf->tagcols[i], "%.*s", (int)(eq - types[i]), types[i]);
+        buf->coltags[i] = (kho_coldecl_t){buf->tagcols[i], eq + 1};
+    }
+    o->coltags = buf->coltags;
+    o->ncoltags = nt;
     if ((v = src->get(c, "strict")) && flag_value(v, &o->strict) != 0)
         return bad_option(err, "strict", "true or false", v);
     v = src->get(c, "decimal") ? src->get(c, "decimal") : kho_config_str(cfg, "decimal");
@@ -178,6 +198,49 @@ int kho_ingest_opts_read(kho_ingest_opts_t *o, const kho_optsrc_t *src, const kh
     return 0;
 }
 
+/* Check declared column tags ("personal,pii:name", "sensitive", "none") and
+ * write them space-separated into out ("" for none). */
+static int column_tags_parse(const char *spec, char *out, size_t size, kho_err_t *err)
+{
+    size_t k = 0;
+    out[0] = '\0';
+    bool none = false, personal = false, kind = false;
+    for (const char *p = spec ? spec : ""; *p;) {
+        size_t n = strcspn(p, ", +");
+        char tag[40];
+        if (n >= sizeof tag)
+            return kho_err_setk(err, KHO_EINVAL, "bad_column_tags", "unknown tag '%.40s'", p);
+        snprintf(tag, sizeof tag, "%.*s", (int)n, p);
+        p += n;
+        while (*p == ',' || *p == ' ' || *p == '+')
+            p++;
+        if (!n)
+            continue;
+        if (strcmp(tag, "none") == 0)
+            none = true;
+        else if (strcmp(tag, "personal") == 0 || strcmp(tag, "sensitive") == 0)
+            personal = true;
+        else if (strncmp(tag, "pii:", 4) == 0 && kho_pii_parse(tag + 4) >= 0)
+            kind = true;
+        else
+            return kho_err_setk(err, KHO_EINVAL, "bad_column_tags",
+                                "unknown tag '%s' (personal, sensitive, pii:id_number|phone|name|dob|email|address, "
+                                "or none)",
+                                tag);
+        if (k + n + 2 > size)
+            return kho_err_setk(err, KHO_EINVAL, "bad_column_tags", "too many tags");
+        k += (size_t)snprintf(out + k, size - k, "%s%s", k ? " " : "", tag);
+    }
+    if (none && (personal || kind))
+        return kho_err_setk(err, KHO_EINVAL, "bad_column_tags", "'none' cannot be combined with other tags");
+    if (kind && !personal)
+        return kho_err_setk(err, KHO_EINVAL, "bad_column_tags",
+                            "a pii: kind goes with personal or sensitive (personal,pii:name)");
+    if (!none && !personal)
+        return kho_err_setk(err, KHO_EINVAL, "bad_column_tags", "say personal, sensitive or none");
+    return 0;
+}
+
 int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err)
 {
     if (!o->dataset || !kho_text_is_slug(o->dataset))
@@ -194,6 +257,15 @@ int kho_ingest_check_opts(const kho_ingest_opts_t *o, kho_err_t *err)
                                 "unknown type '%s' for column '%s': use integer, real, boolean, date, datetime, "
                                 "text, commune_code or province_code",
                                 o->decls[i].type ? o->decls[i].type : "", o->decls[i].column);
+    }
+    for (size_t i = 0; i < o->ncoltags; i++) {
+        char tags[96];
+        if (!o->coltags[i].column || !*o->coltags[i].column)
+            return kho_err_setk(err, KHO_EINVAL, "bad_column_tags", "column tags need a column: COL=TAGS");
+        if (column_tags_parse(o->coltags[i].type, tags, sizeof tags, err) != 0) {
+            kho_err_prefix(err, "column tags for '%.64s'", o->coltags[i].column);
+            return err->code;
+        }
     }
     if (o->reject_threshold > 1)
         return kho_err_setk(err, KHO_EINVAL, "bad_parameter", "the reject threshold is a fraction between 0 and 1");
@@ -221,7 +293,7 @@ static const char *COMMUNE_HINTS[] = {"ma xa", "ma phuong", "ma dvhc", "ma don v
                                       "commune_code", "ma_xa", "ma_dvhc", NULL};
 static const char *PROVINCE_HINTS[] = {"ma tinh", "province code", "province_code", "ma_tinh", NULL};
 
-static bool label_hints(const char *label, const char **hints)
+static bool label_hints(const char *label, const char *const *hints)
 {
     kho_buf_t f = KHO_BUF_INIT;
     kho_text_fold(label, strlen(label), &f);
@@ -272,6 +344,13 @@ static int name_new_columns(ingest_t *g, kho_reader_t *r)
             (void)parse_decl_type(decl->type, &c->decl_type, &c->decl_tag);
             g->decl_matched[d] = true;
         }
+        for (size_t d = 0; d < g->o->ncoltags; d++) {
+            const kho_coldecl_t *t = &g->o->coltags[d];
+            if (strcmp(c->out.name, t->column) && strcmp(label, t->column))
+                continue;
+            c->coltags = t->type;
+            g->coltag_matched[d] = true;
+        }
     }
     g->named = n;
     return 0;
@@ -280,6 +359,18 @@ static int name_new_columns(ingest_t *g, kho_reader_t *r)
 /* Every declaration must have found its column. */
 static int check_decls(ingest_t *g)
 {
+    for (size_t d = 0; d < g->o->ncoltags; d++) {
+        if (g->coltag_matched[d])
+            continue;
+        kho_buf_t names = KHO_BUF_INIT;
+        for (size_t i = 0; i < g->ncols; i++)
+            kho_buf_printf(&names, "%s%s", i ? ", " : "", g->cols[i].out.name);
+        int rc = kho_err_setk(g->err, KHO_EINVAL, "unknown_column",
+                              "--column-tags names column '%s', which the file does not have (columns: %s)",
+                              g->o->coltags[d].column, kho_buf_cstr(&names));
+        kho_buf_free(&names);
+        return rc;
+    }
     for (size_t d = 0; d < g->o->ndecls; d++) {
         if (g->decl_matched[d])
             continue;
@@ -381,6 +472,8 @@ static void note_reject(ingest_t *g, const kho_record_t *rec, const verdict_t *v
     if (json_array_size(g->rejects) < MAX_LISTED_REJECTS) {
         json_t *r = json_pack("{s:I,s:I,s:s}", "line", (json_int_t)rec->line, "record", (json_int_t)rec->index,
                               "reason", v->reason);
+        if (v->field)
+            json_object_set_new(r, "column", json_string(v->field));
         json_array_append_new(g->rejects, r);
     }
 }
@@ -423,6 +516,18 @@ static void check_code(ingest_t *g, col_t *c, unsigned bits, const kho_cell_t *c
         c->code_old++;
     else
         unknown_code(c, code, line);
+}
+
+/* Count values that are personal ID numbers or mobile phone numbers. */
+static void count_personal(ingest_t *g, col_t *c, const kho_cell_t *cell)
+{
+    size_t n = cell->n;
+    if (n < 9 || n > 16 || (cell->kind != KHO_CELL_TEXT && cell->kind != KHO_CELL_NUMBER))
+        return;
+    if (n == 12 && kho_ids_cccd(cell->s, n, g->this_year, NULL))
+        c->id_like++;
+    else if (kho_ids_phone(cell->s, n))
+        c->phone_like++;
 }
 
 static int open_reader(ingest_t *g, const kho_source_t *src, bool first, kho_reader_t **r)
@@ -468,6 +573,7 @@ static int pass1(ingest_t *g, const kho_source_t *src)
                 continue;
             kho_colinfer_add(&g->cols[i].inf, g->bits[i], rec->cells[i].s, rec->cells[i].n, rec->line);
             check_code(g, &g->cols[i], g->bits[i], &rec->cells[i], rec->line);
+            count_personal(g, &g->cols[i], &rec->cells[i]);
         }
     }
     kho_recpipe_free(pipe);
@@ -542,6 +648,59 @@ static void decide_types(ingest_t *g)
     }
 }
 
+/* Header words that name personal data (folded: no diacritics, lower case). */
+static const struct {
+    kho_pii_t kind;
+    const char *const hints[8];
+} PII_HINTS[] = {
+    {KHO_PII_NAME, {"ho va ten", "ho ten", "ho_ten", "ho_va_ten", "full name", "full_name", "fullname", NULL}},
+    {KHO_PII_DOB, {"ngay sinh", "ngay_sinh", "date of birth", "birth date", "birthdate", "date_of_birth", NULL}},
+    {KHO_PII_ID_NUMBER, {"cccd", "cmnd", "can cuoc", "dinh danh", "so_dinh_danh", "id number", "id_number", NULL}},
+    {KHO_PII_PHONE, {"so dien thoai", "dien thoai", "dien_thoai", "sdt", "phone", "mobile", NULL}},
+    {KHO_PII_EMAIL, {"email", "e-mail", "thu dien tu", NULL}},
+};
+
+/* Tag the columns that hold personal data: declared (--column-tags), named by
+ * their header, or recognised from their values (see ingest.h). */
+static void decide_personal(ingest_t *g)
+{
+    for (size_t i = 0; i < g->ncols; i++) {
+        col_t *c = &g->cols[i];
+        if (c->coltags) {
+            char tags[96];
+            kho_err_t ignore;
+            if (column_tags_parse(c->coltags, tags, sizeof tags, &ignore) == 0 && strcmp(tags, "none") != 0) {
+                add_tag(c, tags);
+                if (!strstr(tags, "pii:") && (c->id_like * 10 >= c->inf.nonnull * 9 && c->id_like))
+                    add_tag(c, "pii:id_number");
+            }
+            continue;
+        }
+        int kind = -1;
+        const char *why = "its header";
+        for (size_t k = 0; k < sizeof PII_HINTS / sizeof PII_HINTS[0] && kind < 0; k++)
+            if (label_hints(c->out.label, PII_HINTS[k].hints) || label_hints(c->out.name, PII_HINTS[k].hints))
+                kind = (int)PII_HINTS[k].kind;
+        if (kind < 0 && c->inf.nonnull > 0) {
+            why = "its values";
+            if (c->id_like * 10 >= c->inf.nonnull * 9)
+                kind = KHO_PII_ID_NUMBER;
+            else if (c->phone_like * 10 >= c->inf.nonnull * 9)
+                kind = KHO_PII_PHONE;
+        }
+        if (kind < 0)
+            continue;
+        char tag[40];
+        snprintf(tag, sizeof tag, "personal pii:%s", kho_pii_name((kho_pii_t)kind));
+        add_tag(c, tag);
+        json_array_append_new(g->warnings,
+                              json_sprintf("column %s holds personal data (%s, by %s): tagged %s and masked for "
+                                           "readers without pii:read; if it is not personal data, load it with "
+                                           "--column-tags %s=none",
+                                           c->out.name, kho_pii_name((kho_pii_t)kind), why, tag, c->out.name));
+    }
+}
+
 static json_t *examples_json(const kho_example_t *ex, size_t n)
 {
     json_t *a = json_array();
@@ -596,6 +755,28 @@ static json_t *tags_json(const char *tags)
     return a;
 }
 
+/* A rejected row's reason quotes the value that broke the column's type;
+ * for personal columns the value is left out. */
+static void redact_rejects(ingest_t *g)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(g->rejects, i, r)
+    {
+        const char *col = json_string_value(json_object_get(r, "column"));
+        if (!col)
+            continue;
+        for (size_t k = 0; k < g->ncols; k++)
+            if (strcmp(g->cols[k].out.name, col) == 0 && kho_tags_personal(g->cols[k].out.tags)) {
+                json_object_set_new(r, "reason",
+                                    json_sprintf("column %zu: the value is not %s %s (not shown: personal data)",
+                                                 k + 1, g->cols[k].decl_type == KHO_TYPE_INTEGER ? "an" : "a",
+                                                 kho_type_name(g->cols[k].decl_type)));
+                break;
+            }
+    }
+}
+
 static json_t *report(ingest_t *g, bool with_stats)
 {
     json_t *cols = json_array();
@@ -605,9 +786,14 @@ static json_t *report(ingest_t *g, bool with_stats)
                               "type", kho_type_name(c->out.type), "tags", tags_json(c->out.tags));
         if ((c->out.type == KHO_TYPE_INTEGER || c->out.type == KHO_TYPE_REAL))
             json_object_set_new(o, "decimal", json_string(c->dec == KHO_DEC_DOT ? "dot" : "comma"));
-        if (with_stats)
+        bool personal = kho_tags_personal(c->out.tags);
+        if (with_stats) {
             kho_colstats_to_json(&c->stats, o);
-        else
+            if (personal) { /* the extremes of personal data are personal data */
+                json_object_set_new(o, "min", json_null());
+                json_object_set_new(o, "max", json_null());
+            }
+        } else
             json_object_set_new(o, "values", json_integer((json_int_t)c->inf.nonnull));
         if (strstr(c->out.tags, "_code"))
             json_object_set_new(o, "codes",
@@ -615,6 +801,8 @@ static json_t *report(ingest_t *g, bool with_stats)
                                           (json_int_t)c->code_old, "unknown", (json_int_t)c->code_unknown,
                                           "unknown_examples", examples_json(c->unknown_ex, c->n_unknown_ex)));
         type_hint(g, c, o);
+        if (personal && json_object_get(o, "hint_examples"))
+            json_object_del(o, "hint_examples");
         json_array_append_new(cols, o);
     }
     double share = g->rows_read ? (double)g->rows_rejected / (double)g->rows_read : 0;
@@ -636,6 +824,7 @@ static json_t *report(ingest_t *g, bool with_stats)
     json_object_set_new(q, "rejected_by_reason",
                         json_pack("{s:I,s:I}", "field_count", (json_int_t)g->rej_fields, "declared_type",
                                   (json_int_t)g->rej_type));
+    redact_rejects(g);
     json_object_set_new(q, "rejected", json_incref(g->rejects));
     json_object_set_new(q, "rejected_listed", json_integer((json_int_t)json_array_size(g->rejects)));
     json_object_set_new(q, "columns", cols);
@@ -683,7 +872,7 @@ static int create_table(ingest_t *g, const char *table, kho_stmt_t **insert)
     kho_buf_printf(&ins, "INSERT INTO %s VALUES (?", q);
     for (size_t i = 0; i < g->ncols; i++) {
         kho_store_quote_ident(g->cols[i].out.name, q, sizeof q);
-        kho_buf_printf(&ddl, ", %s %s", q, sql_type(g->cols[i].out.type));
+        kho_buf_printf(&ddl, ", %s %s", q, g->cols[i].encrypt ? "BLOB" : sql_type(g->cols[i].out.type));
         kho_buf_puts(&ins, ",?");
     }
     kho_buf_puts(&ddl, ") STRICT");
@@ -707,7 +896,7 @@ static int create_table(ingest_t *g, const char *table, kho_stmt_t **insert)
 #define BATCH_BYTES (8u << 20) /* a batch also ends past this much text */
 #define NBATCH 4
 
-typedef enum { V_NULL, V_INT, V_REAL, V_TEXT } vkind_t;
+typedef enum { V_NULL, V_INT, V_REAL, V_TEXT, V_BLOB } vkind_t;
 
 typedef struct val {
     vkind_t kind;
@@ -715,7 +904,7 @@ typedef struct val {
     union {
         int64_t i;
         double d;
-        size_t off; /* V_TEXT: offset in the batch's text arena */
+        size_t off; /* V_TEXT, V_BLOB: offset in the batch's text arena */
     } u;
 } val_t;
 
@@ -812,6 +1001,42 @@ static bool convert_cell(col_t *c, const kho_cell_t *cell, batch_t *b, val_t *v,
     }
 }
 
+/* Replace a converted value by its encrypted form: the value's text (as the
+ * column's type prints it) sealed with the column's associated data. */
+static int encrypt_cell(ingest_t *g, col_t *c, batch_t *b, val_t *v, kho_buf_t *tmp, kho_err_t *err)
+{
+    char num[40];
+    const char *pt = num;
+    size_t n;
+    switch (v->kind) {
+    case V_INT:
+        if (c->out.type == KHO_TYPE_BOOLEAN)
+            n = (size_t)snprintf(num, sizeof num, "%s", v->u.i ? "true" : "false");
+        else
+            n = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->u.i);
+        break;
+    case V_REAL: n = kho_fmt_double(num, sizeof num, v->u.d); break;
+    case V_TEXT:
+        kho_buf_reset(tmp);
+        kho_buf_append(tmp, b->text.data + v->u.off, v->len);
+        b->text.len = v->u.off; /* the plaintext leaves the batch */
+        pt = tmp->data;
+        n = tmp->len;
+        break;
+    default: return 0;
+    }
+    size_t off = b->text.len;
+    int rc = kho_keyring_encrypt(g->o->keys, c->aad, pt, n, &b->text, err);
+    if (v->kind == V_TEXT)
+        sodium_memzero(tmp->data, tmp->len);
+    if (rc != 0)
+        return rc;
+    v->kind = V_BLOB;
+    v->u.off = off;
+    v->len = b->text.len - off;
+    return 0;
+}
+
 /* Producer: wait for a free batch; NULL when the consumer asked to stop. */
 static batch_t *free_batch(pipe_t *p)
 {
@@ -882,6 +1107,8 @@ static void *produce(void *arg)
                 kho_colstats_null(&c->stats);
             } else if (!convert_cell(c, &rec->cells[i], b, &row[i], &tmp))
                 rc = changed(p);
+            else if (c->encrypt)
+                rc = encrypt_cell(g, c, b, &row[i], &tmp, &p->err);
         }
         if (rc != 0)
             break;
@@ -915,6 +1142,7 @@ static int insert_batch(ingest_t *g, kho_stmt_t *st, const batch_t *b, int64_t *
             case V_INT: kho_stmt_bind_int(st, idx, row[i].u.i); break;
             case V_REAL: kho_stmt_bind_double(st, idx, row[i].u.d); break;
             case V_TEXT: kho_stmt_bind_text_static(st, idx, b->text.data + row[i].u.off, row[i].len); break;
+            case V_BLOB: kho_stmt_bind_blob(st, idx, b->text.data + row[i].u.off, row[i].len); break;
             }
         }
         int rc = kho_stmt_step(st, g->err);
@@ -984,6 +1212,36 @@ static int load_rows(ingest_t *g, const kho_source_t *src, kho_stmt_t *st)
     return 0;
 }
 
+/* Which columns are stored encrypted: sensitive ones always, personal ones when
+ * the dataset is core or important (its importance as it is now, in this
+ * transaction). */
+static int decide_encryption(ingest_t *g, int64_t dataset_id, const char *table)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_cached(g->w, "SELECT importance FROM datasets WHERE id = ?", &st, g->err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_int(st, 1, dataset_id);
+    rc = kho_stmt_step(st, g->err);
+    bool strict = rc == KHO_STEP_ROW && strcmp(kho_stmt_col_text(st, 0), "other") != 0;
+    kho_stmt_reset(st);
+    if (rc < 0)
+        return rc;
+    for (size_t i = 0; i < g->ncols; i++) {
+        col_t *c = &g->cols[i];
+        c->encrypt = kho_tags_have(c->out.tags, "sensitive") || (strict && kho_tags_have(c->out.tags, "personal"));
+        if (!c->encrypt)
+            continue;
+        if (!g->o->keys)
+            return kho_err_setk(g->err, KHO_EIO, "no_keys",
+                                "column %s must be stored encrypted, but the key ring is not loaded (DATA/keys)",
+                                c->out.name);
+        snprintf(c->aad, sizeof c->aad, "%s.%s", table, c->out.name);
+        add_tag(c, "encrypted");
+    }
+    return 0;
+}
+
 static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
 {
     size_t limit = STATS_MEMORY_HASHES / (g->ncols ? g->ncols : 1);
@@ -999,6 +1257,8 @@ static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
         rc = kho_catalog_next_version(g->w, id, &number, g->err);
     char table[64];
     snprintf(table, sizeof table, "ds%lld_v%lld", (long long)id, (long long)number);
+    if (rc == 0)
+        rc = decide_encryption(g, id, table);
     if (rc == 0)
         rc = create_table(g, table, &ins);
     if (rc == 0)
@@ -1061,6 +1321,7 @@ void kho_ingest_free(kho_ingest_t *g)
     kho_strmap_free(g->codes);
     kho_strmap_free(g->taken);
     free(g->decl_matched);
+    free(g->coltag_matched);
     free(g);
 }
 
@@ -1082,6 +1343,11 @@ int kho_ingest_prepare(kho_store_t *s, const kho_source_t *src, const kho_ingest
     kho_nullmarks_init(&g->nulls, o->null_marks ? o->null_marks : DEFAULT_NULL_MARKS);
     g->taken = kho_strmap_new();
     g->decl_matched = kho_xcalloc(o->ndecls ? o->ndecls : 1, sizeof *g->decl_matched);
+    g->coltag_matched = kho_xcalloc(o->ncoltags ? o->ncoltags : 1, sizeof *g->coltag_matched);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    g->this_year = tm.tm_year + 1900;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     rc = kho_units_codeset(s, &g->codes, err);
@@ -1098,6 +1364,7 @@ int kho_ingest_prepare(kho_store_t *s, const kho_source_t *src, const kho_ingest
         rc = kho_err_setk(err, KHO_EINVAL, "no_columns", "%s: the records have no fields", name);
     if (rc == 0) {
         decide_types(g);
+        decide_personal(g);
         double share = (double)g->rows_rejected / (double)g->rows_read;
         if ((o->strict && g->rows_rejected > 0) || share > g->threshold)
             rc = refuse(g, res);

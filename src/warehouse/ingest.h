@@ -16,6 +16,17 @@
  *           back, so nothing of the new version remains and the previous
  *           version stays current and readable throughout.
  *
+ * Personal data: a column is tagged `personal` (with a `pii:<kind>` saying how
+ * to mask it, see security/mask.h) when --column-tags says so, when its header
+ * names personal data (họ và tên, ngày sinh, số điện thoại, CCCD, email, địa
+ * chỉ ...) or when at least 90% of its values are personal ID numbers or mobile
+ * phone numbers; `--column-tags COL=none` turns the detection off for a column.
+ * `sensitive` columns (the law's sensitive personal data: health, finances ...)
+ * are only ever declared. Sensitive columns, and personal columns of core or
+ * important datasets, are encrypted at rest (tag `encrypted`, keys.h); the
+ * quality report of a personal column leaves out its minimum, maximum and
+ * example values.
+ *
  * Header rules: each column keeps its header as its label and gets a safe name
  * derived from it ("Dân số (người)" -> dan_so_nguoi); an empty header becomes
  * column_N (N its 1-based position); a name that repeats an earlier one gets
@@ -46,6 +57,8 @@ typedef struct kho_coldecl {
     const char *type;
 } kho_coldecl_t;
 
+typedef struct kho_keyring kho_keyring_t;
+
 typedef struct kho_ingest_opts {
     const char *dataset;       /* dataset id (slug) */
     kho_dataset_meta_t meta;   /* metadata to set (see catalog.h) */
@@ -59,6 +72,9 @@ typedef struct kho_ingest_opts {
     kho_decimal_t decimal;
     size_t max_field;          /* bytes (0: 16 MiB) */
     const char *source_name;   /* recorded with the version: a file name or "upload" */
+    const kho_coldecl_t *coltags; /* "COL=TAGS": personal, sensitive, pii:KIND, or none */
+    size_t ncoltags;
+    kho_keyring_t *keys;       /* encrypts personal/sensitive columns (NULL: refuse to load such columns) */
 } kho_ingest_opts_t;
 
 typedef struct kho_ingest_result {
@@ -85,6 +101,8 @@ typedef struct kho_optsrc {
  * as the options are used. */
 typedef struct kho_ingest_optbuf {
     kho_coldecl_t decls[KHO_INGEST_MAX_DECLS];
+    kho_coldecl_t coltags[KHO_INGEST_MAX_DECLS];
+    char tagcols[KHO_INGEST_MAX_DECLS][256];
     const char *tags[KHO_INGEST_MAX_DECLS];
     char columns[KHO_INGEST_MAX_DECLS][256];
     char temporal_start[32];
@@ -95,7 +113,8 @@ typedef struct kho_ingest_optbuf {
  * point into the source or into buf. The options read: title description
  * publisher licence org org_name tag* sharing importance synthetic temporal
  * (START[/END]) spatial format delimiter (, ; | tab) type* (COL=TYPE or COL:TYPE)
- * strict decimal null_marks reject_threshold. KHO_EINVAL names a bad value. */
+ * column_tags* (COL=TAGS) strict decimal null_marks reject_threshold. KHO_EINVAL
+ * names a bad value. */
 int kho_ingest_opts_read(kho_ingest_opts_t *o, const kho_optsrc_t *src, const kho_config_t *cfg,
                          kho_ingest_optbuf_t *buf, kho_err_t *err) KHO_WUR;
 

@@ -8,10 +8,14 @@ the module. Env gives:
     env.data                      env.tmp/data: a data directory, initialised on first use
     env.kho(*args, ...)           run the CLI; returns a CompletedProcess (text mode)
     env.server(...)               start `kho serve` on a free port; returns a Server
+    env.admin_key                 an API key with every scope, of the account "e2e-admin" (made by init)
+    env.add_user(name, role, org) an account (password PASSWORD) and a key with the role's scopes
     env.write(name, content)      write a file under env.tmp; returns its path
 
 A Server has .url, .get(path), .post(path, body, content_type), .request(...),
 .stop() (SIGTERM, waits, checks the exit status), .kill() and .log() (its stderr).
+Server.post() sends env.admin_key unless headers give an Authorization (or
+auth=False); servers run with rate limits off unless extra_env sets them.
 Every process started here is checked for sanitizer reports when it ends.
 """
 import http.client
@@ -65,9 +69,12 @@ class Response:
 class Server:
     def __init__(self, env, data, args=(), extra_env=None):
         self.env = env
+        self.key = env.key_for(data)
         self.logpath = os.path.join(env.tmp, f"serve-{time.monotonic_ns()}.log")
         self.logfile = open(self.logpath, "w+b")
         environ = dict(os.environ)
+        for role in ("public", "analyst", "leader", "partner", "steward", "admin", "login"):
+            environ["KHO_RATE_" + role.upper()] = "off"
         environ.update(extra_env or {})
         cmd = [env.bin, "serve", "--data", data, "--listen", "127.0.0.1:0", *args]
         self.proc = subprocess.Popen(cmd, stdout=self.logfile, stderr=self.logfile, env=environ)
@@ -100,11 +107,15 @@ class Server:
         finally:
             conn.close()
 
-    def get(self, path, **kw):
-        return self.request("GET", path, **kw)
+    def get(self, path, auth=False, headers=None, **kw):
+        h = {"Authorization": "Bearer " + self.key} if auth and self.key else {}
+        h.update(headers or {})
+        return self.request("GET", path, headers=h, **kw)
 
-    def post(self, path, body, content_type="text/csv", headers=None, **kw):
+    def post(self, path, body, content_type="text/csv", headers=None, auth=True, **kw):
         h = {"Content-Type": content_type} if content_type else {}
+        if auth and self.key:
+            h["Authorization"] = "Bearer " + self.key
         h.update(headers or {})
         if isinstance(body, str):
             body = body.encode("utf-8")
@@ -142,6 +153,8 @@ class Env:
         self.data = os.path.join(self.tmp, "data")
         self._servers = []
         self._initialised = False
+        self.admin_key = None
+        self._keys = {}
 
     def slow(self, seconds):
         """A time budget scaled for the sanitizer build."""
@@ -165,7 +178,35 @@ class Env:
             p = self.kho("init", *(["--demo"] if demo else []))
             assert p.returncode == 0, p.stderr
             self._initialised = True
+            self.admin_key = self.add_user("e2e-admin", "admin")
         return self.data
+
+    def key_for(self, data):
+        """The admin key of a data directory (made once; None when it is not initialised)."""
+        if data == self.data:
+            return self.admin_key
+        if data not in self._keys:
+            self._keys[data] = None
+            if os.path.exists(os.path.join(data, "kho.db")):
+                try:
+                    self._keys[data] = self.add_user("e2e-admin", "admin", data=data)
+                except AssertionError:
+                    pass
+        return self._keys[data]
+
+    PASSWORD = "mật khẩu đủ dài 2026"
+    ROLE_SCOPES = {"admin": "datasets:read,datasets:write,pii:read,audit:read,users:admin",
+                   "steward": "datasets:read,datasets:write,pii:read",
+                   "analyst": "datasets:read", "leader": "datasets:read", "partner": "datasets:read"}
+
+    def add_user(self, name, role, org=None, scopes=None, data=None):
+        """Create an account (password Env.PASSWORD) and return a new API key for it."""
+        args = ["user", "add", name, "--role", role] + (["--org", org] if org else [])
+        p = self.kho(*args, input=self.PASSWORD + "\n", data=data)
+        assert p.returncode == 0, p.stderr
+        p = self.kho("key", "create", "--user", name, "--scopes", scopes or self.ROLE_SCOPES[role], data=data)
+        assert p.returncode == 0, p.stderr
+        return p.stdout.strip()
 
     def server(self, data=None, args=(), extra_env=None):
         s = Server(self, data or self.init(), args, extra_env)

@@ -24,8 +24,8 @@ def srv_of(env):
     return _state["srv"]
 
 
-def get_json(srv, path, status=200):
-    r = srv.get(path)
+def get_json(srv, path, status=200, auth=False):
+    r = srv.get(path, auth=auth)
     assert r.status == status, (path, r)
     assert r.header("Content-Type") == "application/json; charset=utf-8", (path, r.headers)
     return r.json()
@@ -224,38 +224,38 @@ def test_upload_creates_versions(env):
     assert r.status == 201 and r.json()["version"] == 2, r
     loc = r.header("Location")
     assert loc == f"/api/v1/datasets/{ds}/versions/2", r.headers
-    v2 = get_json(srv, loc)
+    v2 = get_json(srv, loc, auth=True)
     assert v2["number"] == 2 and v2["row_count"] == 2 and v2["format"] == "json" and v2["source"] == "upload", v2
     assert v2["quality"]["columns"][0]["codes"]["pre_2025_only"] == 1, v2["quality"]["columns"][0]
-    d = get_json(srv, f"/api/v1/datasets/{ds}")
+    d = get_json(srv, f"/api/v1/datasets/{ds}", auth=True)
     assert d["current_version"] == 2 and d["row_count"] == 2, d
     assert d["title"] == "Tải lên thử" and d["organisation"] == {"id": "so-moi", "name": "Sở Mới"}, d
     assert sorted(d["tags"]) == sorted(["thu", "kiểm thử"]) and d["sharing"] == "shared" and d["importance"] == "core"
     assert [v["number"] for v in d["versions"]] == [2, 1], d["versions"]
-    vs = get_json(srv, f"/api/v1/datasets/{ds}/versions")
+    vs = get_json(srv, f"/api/v1/datasets/{ds}/versions", auth=True)
     assert vs["dataset"] == ds and vs["current_version"] == 2 and vs["versions"] == d["versions"], vs
     assert [v["row_count"] for v in vs["versions"]] == [2, 3]
     # the current rows are version 2; version=1 still gives the old rows and columns
-    j = get_json(srv, f"/api/v1/datasets/{ds}/rows")
+    j = get_json(srv, f"/api/v1/datasets/{ds}/rows", auth=True)
     assert j["version"] == 2 and j["rows"] == [{"_row": 1, "ma_xa": "12034", "so": 9.5},
                                                {"_row": 2, "ma_xa": None, "so": 8.0}], j
-    j = get_json(srv, f"/api/v1/datasets/{ds}/rows?version=1")
+    j = get_json(srv, f"/api/v1/datasets/{ds}/rows?version=1", auth=True)
     assert j["version"] == 1 and j["total"] == 3, j
     assert j["rows"] == [{"_row": 1, "ma_xa": "12031", "so": 1}, {"_row": 2, "ma_xa": "11953", "so": 2},
                          {"_row": 3, "ma_xa": "13279", "so": 3}], j
     assert [c["type"] for c in j["columns"]] == ["text", "integer"], j["columns"]
-    j = get_json(srv, f"/api/v1/datasets/{ds}/rows?version=1&_limit=2")
+    j = get_json(srv, f"/api/v1/datasets/{ds}/rows?version=1&_limit=2", auth=True)
     assert j["next"] == f"/api/v1/datasets/{ds}/rows?_limit=2&_offset=2&version=1", j["next"]
-    assert get_json(srv, j["next"])["rows"] == [{"_row": 3, "ma_xa": "13279", "so": 3}]
+    assert get_json(srv, j["next"], auth=True)["rows"] == [{"_row": 3, "ma_xa": "13279", "so": 3}]
     # metadata given once stays with later versions; the list and search see the new dataset
-    assert ids(get_json(srv, "/api/v1/datasets?q=" + q("tai len thu"))) == [ds]
-    assert ids(get_json(srv, "/api/v1/datasets?org=so-moi")) == [ds]
-    orgs = {o["id"]: o for o in get_json(srv, "/api/v1/organisations")["organisations"]}
+    assert ids(get_json(srv, "/api/v1/datasets?q=" + q("tai len thu"), auth=True)) == [ds]
+    assert ids(get_json(srv, "/api/v1/datasets?org=so-moi", auth=True)) == [ds]
+    orgs = {o["id"]: o for o in get_json(srv, "/api/v1/organisations", auth=True)["organisations"]}
     assert orgs["so-moi"]["name"] == "Sở Mới" and orgs["so-moi"]["datasets"] == 1, orgs
     # an NDJSON version, with ?format= instead of a content type
     r = srv.post(f"/api/v1/datasets/{ds}/versions?format=ndjson", '{"Mã xã": "11953", "Số": 1}\n', content_type=None)
     assert r.status == 201 and r.json()["version"] == 3, r
-    assert get_json(srv, f"/api/v1/datasets/{ds}")["current_version"] == 3
+    assert get_json(srv, f"/api/v1/datasets/{ds}", auth=True)["current_version"] == 3
 
 
 def test_organisations(env):
@@ -356,7 +356,7 @@ def test_units_gaps(env):
 
 def test_method_not_allowed(env):
     srv = srv_of(env)
-    cases = [("DELETE", f"/api/v1/datasets/{HSDVC}", "GET"),
+    cases = [("DELETE", f"/api/v1/datasets/{HSDVC}", "GET, PATCH"),
              ("PUT", f"/api/v1/datasets/{HSDVC}/versions", "GET, POST"),
              ("DELETE", f"/api/v1/datasets/{HSDVC}/versions", "GET, POST"),
              ("POST", "/healthz", "GET"),

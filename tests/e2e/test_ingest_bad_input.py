@@ -315,7 +315,8 @@ def test_declared_type_rejects_the_bad_row(env):
     assert r.status == 201, r
     j = r.json()
     assert j["rows_loaded"] == 19 and j["rows_rejected"] == 1, j
-    assert j["quality"]["rejected"] == [{"line": 8, "record": 7, "reason": "column 1: '7x' is not an integer"}], \
+    assert j["quality"]["rejected"] == [{"line": 8, "record": 7, "reason": "column 1: '7x' is not an integer",
+                                         "column": "n"}], \
         j["quality"]["rejected"]
     r = srv.get(f"/api/v1/datasets/{ds}/rows?_limit=100")
     ns = [x["n"] for x in r.json()["rows"]]

@@ -61,7 +61,7 @@ def stop_during_upload(env, sig, name):
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=env.slow(120))
         try:
             conn.request("POST", "/api/v1/datasets/dang-tai/versions?title=" + name, body=payload,
-                         headers={"Content-Type": "text/csv"})
+                         headers={"Content-Type": "text/csv", "Authorization": "Bearer " + srv.key})
             res["sent_at"] = time.monotonic()
             sent.set()
             r = conn.getresponse()
@@ -186,7 +186,7 @@ def test_shutdown_timeout_with_an_upload_in_flight(env):
         conn = http.client.HTTPConnection(srv.host, srv.port, timeout=env.slow(120))
         try:
             conn.request("POST", "/api/v1/datasets/het-gio/versions", body=payload,
-                         headers={"Content-Type": "text/csv"})
+                         headers={"Content-Type": "text/csv", "Authorization": "Bearer " + srv.key})
             sent.set()
             r = conn.getresponse()
             res["status"], res["body"] = r.status, r.read()

@@ -156,7 +156,7 @@ static json_t *rows(const char *slug, int64_t number)
     kho_version_info_t *v = version(slug, number);
     kho_buf_t *b = kt_buf();
     kho_err_t err;
-    if (kho_rows_page_json(W, v, 1000000, 0, b, &err) != 0)
+    if (kho_rows_page_json(W, v, NULL, 1000000, 0, b, &err) != 0)
         fail_msg("rows of %s: %s", slug, err.msg);
     return parse(kho_buf_cstr(b));
 }
@@ -398,11 +398,11 @@ static void test_whole_file_inference(void **state)
     /* the values are kept as written */
     kho_buf_t *page = kt_buf();
     kho_err_t err;
-    assert_int_equal(kho_rows_page_json(W, v, 2, 49998, page, &err), 0);
+    assert_int_equal(kho_rows_page_json(W, v, NULL, 2, 49998, page, &err), 0);
     assert_json(parse(page->data), "[{\"_row\":49999,\"id\":49999,\"so\":\"42\",\"ten\":\"x9\"},"
                                    "{\"_row\":50000,\"id\":50000,\"so\":\"abc\",\"ten\":\"x0\"}]");
     kho_buf_reset(page);
-    assert_int_equal(kho_rows_page_json(W, v, 1, 6, page, &err), 0);
+    assert_int_equal(kho_rows_page_json(W, v, NULL, 1, 6, page, &err), 0);
     assert_json(parse(page->data), "[{\"_row\":7,\"id\":7,\"so\":\"1.234.567\",\"ten\":\"x7\"}]");
 }
 
@@ -970,7 +970,7 @@ static void test_exports(void **state)
     kho_version_info_t *v = version("xuat", 0);
     kho_buf_t *b = kt_buf();
     kho_err_t err;
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_CSV, sink_buf, b, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_CSV, sink_buf, b, &err), 0);
     assert_string_equal(b->data, "ten,so,ty_le,ngay,co,ghi_chu\r\n"
                                  "\"Hà Nội, VN\",1,1.5,2024-03-31,true,\"say \"\"hi\"\"\"\r\n"
                                  "Huế,-2,0.1,2025-01-01,false,\r\n"
@@ -989,16 +989,16 @@ static void test_exports(void **state)
                        "\"ghi_chu\":\"a\\nb\"}";
     char want[1024];
     kho_buf_reset(b);
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_JSON, sink_buf, b, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_JSON, sink_buf, b, &err), 0);
     snprintf(want, sizeof want, "[%s,%s,%s]\n", row1, row2, row3);
     assert_string_equal(b->data, want);
     assert_true(json_equal(parse(b->data), rows("xuat", 0)));
     kho_buf_reset(b);
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_NDJSON, sink_buf, b, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_NDJSON, sink_buf, b, &err), 0);
     snprintf(want, sizeof want, "%s\n%s\n%s\n", row1, row2, row3);
     assert_string_equal(b->data, want);
     /* a failing sink stops the export with an error */
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_CSV, sink_fail, NULL, &err), KHO_EIO);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_CSV, sink_fail, NULL, &err), KHO_EIO);
 }
 
 static void test_large_export_streams(void **state)
@@ -1012,17 +1012,17 @@ static void test_large_export_streams(void **state)
     kho_version_info_t *v = version("xuat-lon", 0);
     int calls = 0;
     kho_err_t err;
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_NDJSON, sink_counting, &calls, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_NDJSON, sink_counting, &calls, &err), 0);
     assert_true(calls >= 4); /* flushed in pieces, not held whole */
     kho_buf_t *out = kt_buf();
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_NDJSON, sink_buf, out, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_NDJSON, sink_buf, out, &err), 0);
     size_t lines = 0;
     for (const char *p = out->data; (p = strchr(p, '\n')); p++)
         lines++;
     assert_int_equal(lines, 5000);
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_NDJSON, sink_fail, NULL, &err), KHO_EIO);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_NDJSON, sink_fail, NULL, &err), KHO_EIO);
     kho_buf_reset(out);
-    assert_int_equal(kho_rows_export(W, v, KHO_OUT_JSON, sink_buf, out, &err), 0);
+    assert_int_equal(kho_rows_export(W, v, NULL, KHO_OUT_JSON, sink_buf, out, &err), 0);
     json_t *all = parse(out->data);
     assert_int_equal(json_array_size(all), 5000);
     assert_int_equal(JINT(json_array_get(all, 4999), "id"), 5000);
