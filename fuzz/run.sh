@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 mode=${1:-smoke}
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
-harnesses=(reader infer query ingest)
+harnesses=(reader infer query ingest security)
 if [[ $mode == smoke ]]; then
   echo "1..${#harnesses[@]}"
   i=0

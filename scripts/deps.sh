@@ -10,7 +10,7 @@ pkgs=(make gcc pkg-config libc6-dev
       libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev)
 case "$level" in
   build) ;;
-  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps) ;;
+  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps openssl) ;;
   bench) pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps
                 wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;

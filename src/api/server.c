@@ -26,6 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include "api/guard.h"
 #include "api/router.h"
 #include "core/log.h"
@@ -61,6 +64,7 @@ struct kho_loop {
 
 struct kho_server {
     const char *datadir;
+    SSL_CTX *ssl; /* NULL: plain HTTP */
     kho_config_t *cfg;
     h2o_globalconf_t h2o;
     size_t nloops, nworkers;
@@ -296,11 +300,11 @@ static int open_listeners(kho_server_t *srv, char *shown, size_t shownsz, kho_er
     if (ss.ss_family == AF_INET6) {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
-        snprintf(shown, shownsz, "http://[%s]:%u", host, ntohs(a6->sin6_port));
+        snprintf(shown, shownsz, "%s://[%s]:%u", srv->ssl ? "https" : "http", host, ntohs(a6->sin6_port));
     } else {
         struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
-        snprintf(shown, shownsz, "http://%s:%u", host, ntohs(a4->sin_port));
+        snprintf(shown, shownsz, "%s://%s:%u", srv->ssl ? "https" : "http", host, ntohs(a4->sin_port));
     }
     return 0;
 }
@@ -380,6 +384,7 @@ static void *loop_main(void *arg)
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->control, on_control);
     loop->accept.ctx = &loop->ctx;
     loop->accept.hosts = srv->h2o.hosts;
+    loop->accept.ssl_ctx = srv->ssl;
     loop->start_rc = kho_datadir_open(srv->datadir, srv->cfg, true, &loop->db, &loop->start_err);
     if (loop->start_rc == 0) {
         loop->listener = h2o_evloop_socket_create(loop->ctx.loop, loop->fd, H2O_SOCKET_FLAG_DONT_READ);
@@ -463,6 +468,37 @@ static void setup_h2o(kho_server_t *srv)
     register_logger(&host->fallback_path);
 }
 
+/* TLS 1.2+ with the certificate chain and key of the settings; HTTP/1.1 only
+ * (no ALPN h2: see server.h on request lifetime). */
+static int setup_tls(kho_server_t *srv, kho_err_t *err)
+{
+    const char *cert = kho_config_str(srv->cfg, "tls_cert"), *key = kho_config_str(srv->cfg, "tls_key");
+    if (!*cert && !*key)
+        return 0;
+    if (!*cert || !*key)
+        return kho_err_set(err, KHO_EUSAGE, "TLS needs both a certificate (tls_cert) and its key (tls_key)");
+    SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx)
+        return kho_err_set(err, KHO_EINTERNAL, "cannot set up TLS");
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    const char *what = NULL;
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1)
+        what = cert;
+    else if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1)
+        what = key;
+    else if (SSL_CTX_check_private_key(ctx) != 1)
+        what = "the key does not match the certificate";
+    if (what) {
+        char e[256];
+        ERR_error_string_n(ERR_get_error(), e, sizeof e);
+        SSL_CTX_free(ctx);
+        return kho_err_set(err, KHO_EINVAL, "TLS: cannot use %s (%s)", what, e);
+    }
+    srv->ssl = ctx;
+    return 0;
+}
+
 static void stop_loops(kho_server_t *srv)
 {
     for (size_t i = 0; i < srv->nloops; i++) {
@@ -485,7 +521,9 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     if (rc != 0)
         return rc;
     pthread_mutex_init(&srv.write_mu, NULL);
-    if ((rc = kho_guard_new(datadir, cfg, srv.writer, false, &srv.guard, err)) != 0) {
+    if ((rc = setup_tls(&srv, err)) != 0 ||
+        (rc = kho_guard_new(datadir, cfg, srv.writer, srv.ssl != NULL, &srv.guard, err)) != 0) {
+        SSL_CTX_free(srv.ssl);
         kho_store_close(srv.writer);
         pthread_mutex_destroy(&srv.write_mu);
         return rc;
@@ -559,6 +597,7 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
 done:
     free(srv.loops);
     kho_guard_free(srv.guard); /* after the workers: the audit log gets every entry, then its final checkpoint */
+    SSL_CTX_free(srv.ssl);
     kho_store_checkpoint(srv.writer);
     kho_store_close(srv.writer);
     pthread_mutex_destroy(&srv.write_mu);

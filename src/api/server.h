@@ -12,7 +12,8 @@
  *   through h2o's multithread queue, and the loop sends the response.
  *
  * Request lifetime
- *   The server speaks HTTP/1.1 (no TLS, no h2c upgrade). h2o's HTTP/1 code stops
+ *   The server speaks HTTP/1.1, in clear or over TLS (settings tls_cert and
+ *   tls_key; no ALPN h2, no h2c upgrade). h2o's HTTP/1 code stops
  *   reading a connection while a request is being processed, so a request and
  *   its body stay valid until the response is sent, and a deferred job may read
  *   them from its worker. Enabling HTTP/2 (with TLS) must copy request bodies

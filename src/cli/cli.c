@@ -34,10 +34,12 @@ static const command_t COMMANDS[] = {
      "ones; --reload-units loads them even when unchanged.",
      {{"demo", false, false}, {"units", true, false}, {"reload-units", false, false}, GLOBAL_OPTS, {0}},
      kho_cmd_init, false},
-    {"serve", "kho serve [--listen ADDR:PORT] [--threads N] [--workers N]",
+    {"serve", "kho serve [--listen ADDR:PORT] [--threads N] [--workers N] [--tls-cert PEM --tls-key PEM]",
      "Serve the HTTP API (see docs/api.md) until SIGINT or SIGTERM, then finish requests in flight and close\n"
-     "the database cleanly. Defaults come from kho.conf (listen = 127.0.0.1:8080).",
-     {{"listen", true, false}, {"threads", true, false}, {"workers", true, false}, GLOBAL_OPTS, {0}},
+     "the database cleanly. Defaults come from kho.conf (listen = 127.0.0.1:8080). With --tls-cert and\n"
+     "--tls-key (PEM files) it serves HTTPS only (TLS 1.2+; session cookies get Secure, responses HSTS).",
+     {{"listen", true, false}, {"threads", true, false}, {"workers", true, false}, {"tls-cert", true, false},
+      {"tls-key", true, false}, GLOBAL_OPTS, {0}},
      kho_cmd_serve, false},
     {"import",
      "kho import FILE --dataset ID [--title T] [--org ORG] [--format csv|json|ndjson] [--type COL=TYPE ...] "

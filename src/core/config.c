@@ -22,6 +22,8 @@ typedef struct {
 static const key_doc_t KEYS[] = {
     {"listen", "127.0.0.1:8080", "str", "address and port `kho serve` listens on"},
     {"threads", "0", "int", "event-loop threads of the HTTP server (0 = one per CPU core)"},
+    {"tls_cert", "", "str", "PEM certificate chain: serve HTTPS (with tls_key); empty: plain HTTP (behind a proxy)"},
+    {"tls_key", "", "str", "PEM private key of tls_cert"},
     {"workers", "0", "int", "worker threads for long jobs such as uploads (0 = one per CPU core)"},
     {"max_body_mb", "256", "int", "largest accepted request body in MiB (larger bodies get 413)"},
     {"max_field_kb", "16384", "int", "largest accepted single CSV/JSON field in KiB"},

@@ -81,7 +81,7 @@ class Server:
         deadline = time.monotonic() + (60 if env.variant == "asan" else 20)
         self.url = None
         while time.monotonic() < deadline:
-            m = re.search(r"listening on (http://127\.0\.0\.1:\d+)", self.log())
+            m = re.search(r"listening on (https?://127\.0\.0\.1:\d+)", self.log())
             if m:
                 self.url = m.group(1)
                 break

@@ -495,9 +495,9 @@ static void test_declared_types_reject_rows(void **state)
     assert_int_equal(res->rows_loaded, 27);
     json_t *q = res->quality;
     assert_json(JGET(q, "rejected"),
-                "[{\"line\":8,\"record\":7,\"reason\":\"column 2: 'bảy' is not an integer\"},"
-                "{\"line\":13,\"record\":12,\"reason\":\"column 2: '1,5' is not an integer\"},"
-                "{\"line\":16,\"record\":15,\"reason\":\"column 3: '31/02/2024' is not a date\"}]");
+                "[{\"line\":8,\"record\":7,\"reason\":\"column 2: 'bảy' is not an integer\",\"column\":\"so_luong\"},"
+                "{\"line\":13,\"record\":12,\"reason\":\"column 2: '1,5' is not an integer\",\"column\":\"so_luong\"},"
+                "{\"line\":16,\"record\":15,\"reason\":\"column 3: '31/02/2024' is not a date\",\"column\":\"ngay\"}]");
     assert_int_equal(JINT(JGET(q, "rejected_by_reason"), "declared_type"), 3);
     assert_int_equal(JINT(JGET(q, "rejected_by_reason"), "field_count"), 0);
     kho_version_info_t *v = version("khai-bao", 0);
