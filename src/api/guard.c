@@ -102,16 +102,15 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
 }
 
-static void security_headers(kho_reqctx_t *rc)
+void kho_guard_security_headers(h2o_req_t *req, bool tls)
 {
-    h2o_req_t *req = rc->req;
     add_header(req, "x-content-type-options", "nosniff");
     add_header(req, "x-frame-options", "DENY");
     add_header(req, "content-security-policy",
                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     add_header(req, "referrer-policy", "no-referrer");
-    if (rc->guard->tls)
+    if (tls)
         add_header(req, "strict-transport-security", "max-age=31536000");
 }
 
@@ -222,9 +221,6 @@ static int rate_limit(kho_reqctx_t *rc, const kho_rule_t *rule)
 
 static int refuse(kho_reqctx_t *rc, int code, const char *kind, const char *msg)
 {
-    if (code == KHO_EUNAUTH)
-        h2o_add_header(&rc->req->pool, &rc->req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
-                       H2O_STRLIT("Bearer realm=\"kho\""));
     kho_http_send_status(rc->req, code, kind, "%s", msg);
     return -1;
 }
@@ -274,7 +270,6 @@ static int identify(kho_reqctx_t *rc)
 
 int kho_guard_enter(kho_reqctx_t *rc, const kho_rule_t *rule)
 {
-    security_headers(rc);
     client_ip(rc);
     if (identify(rc) != 0)
         return -1;

@@ -2,20 +2,23 @@
  * guard — the security layer every HTTP request passes before its handler, and
  * the helpers handlers use for dataset access and auditing.
  *
+ * Security headers (nosniff, frame-ancestors 'none', Content-Security-Policy,
+ * Referrer-Policy, X-Frame-Options; HSTS under TLS) go on every response,
+ * those the HTTP layer makes itself (413, 400) included: the server adds them
+ * in an output filter with kho_guard_security_headers().
+ *
  * For each request, in order (kho_guard_enter):
- *   1. security headers on every response (nosniff, frame-ancestors 'none',
- *      Content-Security-Policy, Referrer-Policy; HSTS under TLS);
- *   2. who is calling: `Authorization: Bearer kho_...` (an API key: 401 when
+ *   1. who is calling: `Authorization: Bearer kho_...` (an API key: 401 when
  *      it is unknown, revoked or expired), else the `kho_session` cookie (a
  *      session that ended is treated as anonymous and the cookie cleared),
  *      else the anonymous public;
- *   3. CSRF: a state-changing request (not GET/HEAD) made with a session
+ *   2. CSRF: a state-changing request (not GET/HEAD) made with a session
  *      cookie must carry the session's token in `X-CSRF-Token` (403 otherwise);
- *   4. rate limits: a token bucket per API key or account (rate_<role>) or,
+ *   3. rate limits: a token bucket per API key or account (rate_<role>) or,
  *      for anonymous callers, per client address (rate_public); sign-in
  *      attempts have their own bucket per address (rate_login). 429 with
  *      Retry-After;
- *   5. the route's rule: the scopes it needs (401 for anonymous callers, 403
+ *   4. the route's rule: the scopes it needs (401 for anonymous callers, 403
  *      for credentials without them).
  * Dataset-level decisions (security/access.h) are taken by the handlers
  * through kho_guard_dataset(), which knows the dataset in question.
@@ -63,7 +66,10 @@ typedef struct kho_rule {
     bool login;       /* the sign-in endpoint: the login rate limit applies */
 } kho_rule_t;
 
-/* Steps 1-5 above. Returns 0 when the handler may run (rc->who is set);
+/* Add the security headers to a response (called by the server's output filter). */
+void kho_guard_security_headers(h2o_req_t *req, bool tls);
+
+/* Steps 1-4 above. Returns 0 when the handler may run (rc->who is set);
  * otherwise the error response has been sent. */
 int kho_guard_enter(kho_reqctx_t *rc, const kho_rule_t *rule);
 

@@ -232,6 +232,8 @@ bool kho_tile_path_parse(const char *const *seg, size_t nseg, int *level, uint64
     size_t k = 0;
     for (size_t i = 1; i < nseg; i++) { /* the rest as one path: x001/x234/067[.p/W] */
         size_t n = strlen(seg[i]);
+        if (memchr(seg[i], '/', n)) /* a decoded %2F is not a path separator */
+            return false;
         if (k + n + 2 > sizeof path)
             return false;
         if (i > 1)

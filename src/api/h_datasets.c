@@ -154,7 +154,8 @@ void kho_h_rows(kho_reqctx_t *rc)
     }
     kho_buf_puts(&b, "],\"rows\":");
     r = kho_rows_page_json(rc->db, &v, &view, limit, offset, &b, &err);
-    if (r == 0 && d.audit) {
+    bool head = h2o_memis(rc->req->method.base, rc->req->method.len, H2O_STRLIT("HEAD"));
+    if (r == 0 && d.audit && !head) { /* HEAD sends no rows */
         int64_t shown = v.rows - offset < limit ? v.rows - offset : limit;
         kho_guard_audit_event(rc, "read", rc->var[0],
                               json_pack("{s:I,s:I,s:I,s:I,s:b}", "version", (json_int_t)v.number, "offset",
@@ -247,7 +248,8 @@ static int upload_opts(kho_reqctx_t *rc, upload_t *u, kho_err_t *err)
     static const char *const allowed[] = {"title",     "description", "publisher", "licence",    "org",
                                            "org_name",  "tag",         "sharing",   "importance", "synthetic",
                                            "temporal",  "spatial",     "format",    "delimiter",  "type",
-                                           "strict",    "decimal",     "null_marks", "reject_threshold", NULL};
+                                           "strict",    "decimal",     "null_marks", "reject_threshold",
+                                           "column_tags", NULL};
     kho_optsrc_t src = {param_get, param_all, rc};
     int r = kho_http_check_params(rc, allowed, err);
     if (r == 0)

@@ -279,6 +279,9 @@ void kho_http_send_value(h2o_req_t *req, int status, json_t *v)
 
 static void send_error(h2o_req_t *req, int status, const char *kind, const char *msg, json_t *details)
 {
+    if (status == 401) /* RFC 9110: a 401 names the scheme to use */
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE, NULL,
+                       H2O_STRLIT("Bearer realm=\"kho\""));
     char safe[1024];
     snprintf(safe, sizeof safe, "%s", msg);
     kho_utf8_repair(safe, strlen(safe));

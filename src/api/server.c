@@ -210,6 +210,26 @@ static void log_access(h2o_logger_t *self, h2o_req_t *req)
         kho_log_line(line, (unsigned long)(n < (int)sizeof line ? n : (int)sizeof line - 1));
 }
 
+/* An output filter: the security headers on every response, h2o's own error
+ * responses included. */
+typedef struct header_filter {
+    h2o_filter_t super;
+    bool tls;
+} header_filter_t;
+
+static void on_setup_headers(h2o_filter_t *self, h2o_req_t *req, h2o_ostream_t **slot)
+{
+    kho_guard_security_headers(req, ((header_filter_t *)self)->tls);
+    h2o_setup_next_ostream(req, slot);
+}
+
+static void register_headers(h2o_pathconf_t *pc, bool tls)
+{
+    header_filter_t *f = (header_filter_t *)h2o_create_filter(pc, sizeof *f);
+    f->super.on_setup_ostream = on_setup_headers;
+    f->tls = tls;
+}
+
 static void register_logger(h2o_pathconf_t *pc)
 {
     h2o_logger_t *lg = h2o_create_logger(pc, sizeof *lg);
@@ -466,6 +486,8 @@ static void setup_h2o(kho_server_t *srv)
     h->on_req = on_req;
     register_logger(pc);
     register_logger(&host->fallback_path);
+    register_headers(pc, srv->ssl != NULL);
+    register_headers(&host->fallback_path, srv->ssl != NULL);
 }
 
 /* TLS 1.2+ with the certificate chain and key of the settings; HTTP/1.1 only

@@ -284,16 +284,16 @@ static void print_dataset(json_t *d)
            json_string_value(json_object_get(d, "updated_at")));
     json_t *q = json_object_get(d, "quality");
     json_t *qcols = json_object_get(q, "columns");
-    printf("\n%-28s %-9s %-14s %9s %9s  %s\n", "COLUMN", "TYPE", "TAGS", "NULLS", "DISTINCT", "LABEL");
+    printf("\n%-28s %-9s %-34s %9s %9s  %s\n", "COLUMN", "TYPE", "TAGS", "NULLS", "DISTINCT", "LABEL");
     json_t *cols = json_object_get(d, "columns");
     for (size_t i = 0; i < json_array_size(cols); i++) {
         json_t *c = json_array_get(cols, i), *qc = json_array_get(qcols, i);
         json_t *tags = json_object_get(c, "tags");
-        char tagtext[64] = "";
+        char tagtext[128] = "";
         for (size_t t = 0; t < json_array_size(tags); t++)
             snprintf(tagtext + strlen(tagtext), sizeof tagtext - strlen(tagtext), "%s%s", t ? "," : "",
                      json_string_value(json_array_get(tags, t)));
-        printf("%-28s %-9s %-14s %9lld %8lld%s  %s\n", json_string_value(json_object_get(c, "name")),
+        printf("%-28s %-9s %-34s %9lld %8lld%s  %s\n", json_string_value(json_object_get(c, "name")),
                json_string_value(json_object_get(c, "type")), tagtext,
                (long long)json_integer_value(json_object_get(qc, "nulls")),
                (long long)json_integer_value(json_object_get(qc, "distinct")),

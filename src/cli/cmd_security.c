@@ -697,5 +697,10 @@ int kho_cmd_restore(kho_cmdctx_t *ctx, kho_err_t *err)
     else if (!keys_restored)
         printf("  the key files in %s/keys/ were kept: they must be the ones this backup was made with\n",
                ctx->datadir);
+    kho_keyfile_path(ctx->datadir, "audit.key", keypath, sizeof keypath);
+    if (access(keypath, F_OK) != 0) { /* nothing can sign for the log until its key is back */
+        printf("  this restore is not in the audit log: its signing key (keys/audit.key) is missing\n");
+        return 0;
+    }
     return kho_cli_audit(ctx, "restore", src, json_pack("{s:b}", "keys_restored", keys_restored), err);
 }

@@ -237,8 +237,9 @@ int kho_audit_record(kho_audit_t *a, const kho_audit_who_t *who, const char *act
     kho_buf_t b = KHO_BUF_INIT;
     kho_json_dump(&b, e, 0);
     if (b.len > KHO_TLOG_MAX_ENTRY) { /* never lose the event: drop its oversized details */
+        size_t bytes = b.len;
         kho_buf_reset(&b);
-        json_object_set_new(e, "details", json_pack("{s:b,s:I}", "truncated", 1, "bytes", (json_int_t)b.len));
+        json_object_set_new(e, "details", json_pack("{s:b,s:I}", "truncated", 1, "bytes", (json_int_t)bytes));
         kho_json_dump(&b, e, 0);
     }
     json_decref(e);

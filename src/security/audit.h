@@ -7,7 +7,9 @@
  * init). An entry is one compact JSON object:
  *   {"time":"2026-11-22T02:47:31.577Z","actor":"alice","role":"steward",
  *    "via":"session|key:12|cli|anonymous","ip":"127.0.0.1","action":"read",
- *    "target":"dataset:tro-cap-xa-hoi","details":{...}}
+ *    "target":"doi-tuong-tro-cap-xa-hoi","details":{...}}
+ * (target: the dataset id, account name or file concerned). Details over the
+ * entry limit are replaced by {"truncated":true,"bytes":N}.
  *
  * In the server (background mode) entries are queued and a writer thread commits
  * them in batches every few milliseconds, checkpointing every

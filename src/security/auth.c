@@ -20,9 +20,11 @@ static const struct {
     unsigned scopes;
 } ROLES[] = {
     [KHO_ROLE_PUBLIC] = {"public", KHO_SCOPE_DATASETS_READ},
-    [KHO_ROLE_ANALYST] = {"analyst", KHO_SCOPE_DATASETS_READ},
-    [KHO_ROLE_LEADER] = {"leader", KHO_SCOPE_DATASETS_READ},
-    [KHO_ROLE_PARTNER] = {"partner", KHO_SCOPE_DATASETS_READ},
+    /* pii:read lets these roles use a grant that includes personal data; without such a grant (or
+     * ownership) personal columns stay masked whatever the scopes (access.c) */
+    [KHO_ROLE_ANALYST] = {"analyst", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
+    [KHO_ROLE_LEADER] = {"leader", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
+    [KHO_ROLE_PARTNER] = {"partner", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
     [KHO_ROLE_STEWARD] = {"steward", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_DATASETS_WRITE | KHO_SCOPE_PII_READ},
     [KHO_ROLE_ADMIN] = {"admin", KHO_SCOPE_ALL},
 };
@@ -497,21 +499,28 @@ int kho_expiry_parse(const char *s, int64_t *out, kho_err_t *err)
 {
     size_t n = strlen(s);
     char *end;
-    if (n >= 2 && s[n - 1] == 'd') {
+    if (n >= 2 && n <= 6 && s[n - 1] == 'd' && strspn(s, "0123456789") == n - 1) {
         long days = strtol(s, &end, 10);
-        if (end == s + n - 1 && days > 0 && days < 100000) {
+        if (days > 0 && days < 100000) {
             *out = (int64_t)time(NULL) + (int64_t)days * 86400;
             return 0;
         }
-    } else if (n == 10 && s[4] == '-' && s[7] == '-') {
+    } else if (n == 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789") == 4 &&
+               strspn(s + 5, "0123456789") == 2 && strspn(s + 8, "0123456789") == 2) {
         struct tm tm = {0};
         end = strptime(s, "%Y-%m-%d", &tm);
         if (end && !*end) {
+            int y = tm.tm_year, m = tm.tm_mon, d = tm.tm_mday;
             tm.tm_hour = 23;
             tm.tm_min = 59;
             tm.tm_sec = 59;
-            *out = (int64_t)timegm(&tm);
-            return 0;
+            time_t t = timegm(&tm);
+            struct tm back;
+            gmtime_r(&t, &back);
+            if (back.tm_year == y && back.tm_mon == m && back.tm_mday == d) { /* not 2030-02-30 */
+                *out = (int64_t)t;
+                return 0;
+            }
         }
     }
     return kho_err_setk(err, KHO_EINVAL, "bad_expiry", "an expiry is a date YYYY-MM-DD or a number of days (30d), not '%.40s'",

@@ -56,8 +56,8 @@ bool kho_ids_tax_code(const char *s, size_t n)
     char d[13];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '-' && k == 10)
-            continue; /* 0123456789-001 */
+        if (s[i] == '-' && k == 10 && i == 10 && n == 14)
+            continue; /* 0123456789-001: one dash, and a branch after it */
         if (s[i] < '0' || s[i] > '9' || k == 13)
             return false;
         d[k++] = s[i];
@@ -74,7 +74,8 @@ bool kho_ids_phone(const char *s, size_t n)
     char d[16];
     size_t k = 0;
     size_t i = 0;
-    if (n > 0 && s[0] == '+')
+    bool plus = n > 0 && s[0] == '+';
+    if (plus)
         i = 1;
     for (; i < n; i++) {
         if (s[i] == ' ' || s[i] == '.' || s[i] == '-')
@@ -87,7 +88,7 @@ bool kho_ids_phone(const char *s, size_t n)
     if (k == 11 && d[0] == '8' && d[1] == '4') { /* +84 9x... */
         p = d + 2;
         k = 9;
-    } else if (k == 10 && d[0] == '0') {
+    } else if (k == 10 && d[0] == '0' && !plus) {
         p = d + 1;
         k = 9;
     } else

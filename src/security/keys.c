@@ -126,24 +126,55 @@ static bool have_key(const kho_keyring_t *k, uint32_t id)
     return false;
 }
 
-/* Load the data keys the ring does not have yet. Caller holds the write lock. */
+/* The ring's master key is older than the one a data key is wrapped with: a
+ * `kho keys rotate` ran while this ring was open. Adopt the master key on disk
+ * (master.key, or master.key.new while a rotation is being finished) when it
+ * is the one wanted. Caller holds the write lock. */
+static bool adopt_master(kho_keyring_t *k, const char *wanted)
+{
+    static const char *const names[] = {"master.key", "master.key.new"};
+    for (size_t i = 0; i < 2; i++) {
+        char path[PATH_MAX];
+        unsigned char next[KEYLEN];
+        char id[17];
+        kho_err_t ignore;
+        kho_keyfile_path(k->datadir, names[i], path, sizeof path);
+        if (kho_keyfile_read(path, next, KEYLEN, &ignore) != 0)
+            continue;
+        key_id_of(next, id);
+        bool match = strcmp(id, wanted) == 0;
+        if (match) {
+            memcpy(k->master, next, KEYLEN);
+            memcpy(k->master_id, id, sizeof id);
+        }
+        sodium_memzero(next, sizeof next);
+        if (match)
+            return true;
+    }
+    return false;
+}
+
+/* Load the data keys the ring does not have yet; the active one becomes the
+ * ring's only once it is loaded. Caller holds the write lock. */
 static int load_data_keys(kho_keyring_t *k, kho_store_t *s, kho_err_t *err)
 {
     kho_stmt_t *st = NULL;
     int rc = kho_store_prepare(s, "SELECT id, wrapped, master_id, active FROM data_keys ORDER BY id", &st, err);
     if (rc != 0)
         return rc;
+    uint32_t active = 0;
     while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
         uint32_t id = (uint32_t)kho_stmt_col_int(st, 0);
         if (kho_stmt_col_int(st, 3))
-            k->active = id;
+            active = id;
         if (have_key(k, id))
             continue;
-        if (strcmp(kho_stmt_col_text(st, 2), k->master_id) != 0) {
+        const char *wanted = kho_stmt_col_text(st, 2);
+        if (strcmp(wanted, k->master_id) != 0 && !adopt_master(k, wanted)) {
             rc = kho_err_set(err, KHO_EIO,
                              "data key %u is wrapped by master key %s but DATA/keys/master.key is %s: restore the "
                              "matching master key",
-                             id, kho_stmt_col_text(st, 2), k->master_id);
+                             id, wanted, k->master_id);
             break;
         }
         unsigned char *key = sodium_malloc(KEYLEN);
@@ -159,6 +190,8 @@ static int load_data_keys(kho_keyring_t *k, kho_store_t *s, kho_err_t *err)
         k->keys[k->nkeys++] = (dkey_t){id, key};
     }
     kho_stmt_free(st);
+    if (active && have_key(k, active))
+        k->active = active;
     return rc < 0 ? rc : 0;
 }
 

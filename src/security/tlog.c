@@ -37,6 +37,7 @@ struct kho_tlog {
     char vkey[400];
     uint64_t size;
     unsigned char edge[64][H];
+    bool damaged; /* opened for verification although its stored hashes are incomplete */
 };
 
 static const char *SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -193,6 +194,8 @@ static int load_edge(kho_tlog_t *log, kho_err_t *err)
  * reload the right edge when the stored size differs from ours. Under log->mu. */
 static int sync_edge(kho_tlog_t *log, kho_err_t *err)
 {
+    if (log->damaged)
+        return kho_err_set(err, KHO_ETAMPER, "the log's stored tree is damaged: run kho audit verify");
     int64_t n = 0;
     int rc = kho_store_query_int(log->db, "SELECT coalesce(max(idx) + 1, 0) FROM entries", &n, err);
     if (rc != 0 || (uint64_t)n == log->size)
@@ -238,8 +241,10 @@ int kho_tlog_open(const char *path, const char *origin, const unsigned char *see
         rc = rc < 0 ? rc : 0;
     }
     kho_stmt_free(st);
-    if (rc == 0)
-        rc = load_edge(log, err);
+    if (rc == 0 && (rc = load_edge(log, err)) != 0 && !seed && rc != KHO_EBUSY) {
+        log->damaged = true; /* a log opened to be verified: let kho_tlog_verify say what is wrong */
+        rc = 0;
+    }
     if (rc != 0) {
         kho_tlog_close(log);
         return rc;

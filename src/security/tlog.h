@@ -47,7 +47,10 @@ typedef struct kho_tlog_entry {
 
 /* Open (creating) the log database at path. seed is the 32-byte Ed25519 seed of
  * the signing key (NULL: the log can be read and verified but not checkpointed).
- * A log created with one origin refuses to open under another. */
+ * A log created with one origin refuses to open under another. Opened without
+ * a seed (for verification), a log whose stored hashes are damaged still opens:
+ * kho_tlog_verify() then says what is wrong, and every other call refuses
+ * with KHO_ETAMPER. With a seed, such a log does not open. */
 int kho_tlog_open(const char *path, const char *origin, const unsigned char *seed, kho_tlog_t **out,
                   kho_err_t *err) KHO_WUR;
 void kho_tlog_close(kho_tlog_t *log);
