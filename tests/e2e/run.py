@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs kho's end-to-end tests and prints TAP.
 
-    python3 tests/e2e/run.py --bin build/release/kho [--variant release] [--jobs 3] [module ...]
+    python3 tests/e2e/run.py --bin build/release/kho [--variant release] [--jobs 3] [--only module] [module ...]
 
 Each test module (tests/e2e/test_*.py) runs in its own process with its own
 Env (temporary directory, data directory, servers); modules run in parallel.
@@ -63,8 +63,11 @@ def main():
     ap.add_argument("--variant", default="release")
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("KHO_E2E_JOBS", "3")))
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--only", action="append", default=[], metavar="MODULE",
+                    help="run only this module (repeatable; the same as naming it as an argument)")
     ap.add_argument("modules", nargs="*")
     a = ap.parse_args()
+    a.modules += a.only
     if a.child:
         run_module(a.child, a.bin, a.variant)
         return
