@@ -184,7 +184,11 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     rc->db = loop->db;
     rc->cfg = loop->srv->cfg;
     rc->guard = loop->srv->guard;
+    /* one read snapshot for everything the handler reads on the loop; work
+     * deferred to a worker uses the worker's own connection */
+    kho_store_snapshot_begin(rc->db);
     kho_router_dispatch(rc);
+    kho_store_snapshot_end(rc->db);
     return 0;
 }
 

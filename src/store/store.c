@@ -150,6 +150,30 @@ void kho_store_rollback(kho_store_t *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+void kho_store_snapshot_begin(kho_store_t *s)
+{
+    kho_stmt_t *st = NULL;
+    kho_err_t ignore;
+    if (!sqlite3_get_autocommit(s->db) || kho_store_cached(s, "BEGIN", &st, &ignore) != 0)
+        return;
+    sqlite3_step((sqlite3_stmt *)(void *)st); /* on failure, statements run in autocommit as before */
+    kho_stmt_reset(st);
+}
+
+void kho_store_snapshot_end(kho_store_t *s)
+{
+    kho_stmt_t *st = NULL;
+    kho_err_t ignore;
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    if (kho_store_cached(s, "ROLLBACK", &st, &ignore) == 0) {
+        sqlite3_step((sqlite3_stmt *)(void *)st);
+        kho_stmt_reset(st);
+    }
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 bool kho_store_in_transaction(const kho_store_t *s)
 {
     return !sqlite3_get_autocommit(s->db);

@@ -52,6 +52,14 @@ int kho_store_commit(kho_store_t *s, kho_err_t *err) KHO_WUR;
 void kho_store_rollback(kho_store_t *s);
 bool kho_store_in_transaction(const kho_store_t *s);
 
+/* A read snapshot: every statement between snapshot_begin and snapshot_end sees
+ * the same state of the database, and they share one read transaction instead
+ * of one each (cheaper in WAL mode). Both use cached statements. end is safe to
+ * call when begin failed or was not called; it rolls back (a snapshot writes
+ * nothing). */
+void kho_store_snapshot_begin(kho_store_t *s);
+void kho_store_snapshot_end(kho_store_t *s);
+
 /* A new prepared statement the caller finalises with kho_stmt_free(). */
 int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;
 /* A cached prepared statement for a fixed SQL text (borrowed: do not free). It
