@@ -4,7 +4,7 @@
 #   make test   install what is missing, build (normal and ASan+UBSan), run every test
 #
 # Other targets: build, bench, fuzz, format, clean. Variables: DATA (data directory),
-# LISTEN (address), V (build variant: release, asan, fuzz).
+# LISTEN (address), V (build variant: release, asan, fuzz), B (build directory, default build/$(V)).
 SHELL := /bin/bash
 DATA ?= var
 LISTEN ?= 127.0.0.1:8080
@@ -33,15 +33,17 @@ else
   $(error unknown build variant V=$(V): use release, asan or fuzz)
 endif
 
-B := build/$(V)
+B ?= build/$(V)
 SRC := $(shell find src -name '*.c' ! -name main.c | sort)
 OBJ := $(SRC:%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/unit/*_test.c))
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-.PHONY: all run test build bin unit fuzz-bin deps deps-test check-banned bench fuzz format clean
+.PHONY: all run test build bin unit fuzz-bin bench-bin deps deps-test check-banned bench fuzz format clean
 
 all: build
 
@@ -73,6 +75,8 @@ unit: $(UNIT_BIN)
 
 fuzz-bin: $(FUZZ_BIN)
 
+bench-bin: $(BENCH_BIN)
+
 $(B)/kho: $(OBJ) $(B)/src/main.o
 	@echo "  LINK  $@"
 	@$(CC) $(VFLAGS) $(VLDFLAGS) -o $@ $^ $(LIBS)
@@ -92,9 +96,14 @@ $(B)/fuzz/%: fuzz/%.c $(OBJ)
 	@echo "  FUZZ  $@"
 	@$(CC) $(BASE) $(VFLAGS) $(VLDFLAGS) -o $@ $< $(OBJ) $(LIBS)
 
-bench: 
+$(B)/bench/%: bench/%.c $(OBJ)
+	@mkdir -p $(dir $@)
+	@echo "  BENCH $@"
+	@$(CC) $(BASE) $(VFLAGS) $(VLDFLAGS) -o $@ $< $(OBJ) $(LIBS)
+
+bench:
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory V=release bin
+	@$(MAKE) --no-print-directory V=release bin bench-bin
 	bash bench/run.sh
 
 fuzz:

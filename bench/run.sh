@@ -6,3 +6,5 @@ cd "$(dirname "$0")/.."
 echo "== ingest"; bash bench/ingest.sh
 echo "== serve start-up and idle memory"; python3 bench/serve_startup.py
 echo "== HTTP rows page vs nginx (informational)"; bash bench/http.sh
+echo "== security layer: authorised vs anonymous rows page"; bash bench/security.sh
+echo "== audit append"; bash bench/audit.sh
