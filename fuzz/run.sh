@@ -7,7 +7,9 @@ cd "$(dirname "$0")/.."
 mode=${1:-smoke}
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"
 export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0"
-harnesses=(reader infer query ingest security)
+# every fuzz/fuzz_<name>.c is a harness
+harnesses=()
+for f in fuzz/fuzz_*.c; do h=${f#fuzz/fuzz_}; harnesses+=("${h%.c}"); done
 if [[ $mode == smoke ]]; then
   echo "1..${#harnesses[@]}"
   i=0
@@ -17,7 +19,7 @@ if [[ $mode == smoke ]]; then
     work=$(mktemp -d)
     cp fuzz/corpus/$h/* "$work"/ 2>/dev/null
     runs=20000
-    [[ $h == ingest ]] && runs=2000   # each run is a whole import into SQLite
+    [[ $h == ingest || $h == rowquery ]] && runs=2000   # each run works on an SQLite database
     if out=$("$bin" -runs=$runs -max_len=4096 -timeout=10 -rss_limit_mb=1024 -seed=1 "$work" 2>&1); then
       echo "ok $i - fuzz_$h: $runs runs"
     else

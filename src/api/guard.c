@@ -361,6 +361,33 @@ void kho_guard_audit_event(kho_reqctx_t *rc, const char *action, const char *tar
     (void)kho_audit_record(rc->guard->audit, &who, action, target, details); /* queued: never fails */
 }
 
+void kho_guard_audit_caller(kho_reqctx_t *rc, kho_audit_caller_t *out)
+{
+    memset(out, 0, sizeof *out);
+    out->audit = rc->guard->audit;
+    snprintf(out->actor, sizeof out->actor, "%s", rc->who.user);
+    snprintf(out->role, sizeof out->role, "%s", kho_role_name(rc->who.role));
+    kho_principal_via(&rc->who, out->via, sizeof out->via);
+    snprintf(out->ip, sizeof out->ip, "%s", rc->ip);
+    const char *purpose = kho_http_header_str(rc->req, "x-purpose");
+    if (purpose) {
+        snprintf(out->purpose, sizeof out->purpose, "%s", purpose);
+        kho_utf8_repair(out->purpose, strlen(out->purpose));
+    }
+}
+
+void kho_guard_audit_caller_event(const kho_audit_caller_t *c, const char *action, const char *target,
+                                  json_t *details)
+{
+    if (c->purpose[0]) {
+        if (!details)
+            details = json_object();
+        json_object_set_new(details, "purpose", json_string(c->purpose));
+    }
+    kho_audit_who_t who = {c->actor, c->role, c->via, c->ip};
+    (void)kho_audit_record(c->audit, &who, action, target, details);
+}
+
 int kho_guard_body_json(kho_reqctx_t *rc, size_t max, json_t **out, kho_err_t *err)
 {
     h2o_req_t *req = rc->req;

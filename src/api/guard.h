@@ -95,6 +95,20 @@ bool kho_guard_visible(void *ctx, const kho_dsref_t *d);
  * the X-Purpose header when sent). details: stolen reference, may be NULL. */
 void kho_guard_audit_event(kho_reqctx_t *rc, const char *action, const char *target, json_t *details);
 
+/* The caller as an audit entry needs it, copied out of the request so that a
+ * worker can record an event after the request is gone (a long export). */
+typedef struct kho_audit_caller {
+    kho_audit_t *audit;
+    char actor[96], role[16], via[32], ip[48];
+    char purpose[256]; /* the X-Purpose header, "" when not sent */
+} kho_audit_caller_t;
+
+/* On the request's loop. */
+void kho_guard_audit_caller(kho_reqctx_t *rc, kho_audit_caller_t *out);
+/* Any thread. details: stolen reference, may be NULL. */
+void kho_guard_audit_caller_event(const kho_audit_caller_t *c, const char *action, const char *target,
+                                  json_t *details);
+
 /* Parse a JSON object request body (Content-Type application/json, at most
  * max bytes). KHO_EMEDIA / KHO_ETOOLARGE / KHO_EINVAL (with line and column). */
 int kho_guard_body_json(kho_reqctx_t *rc, size_t max, json_t **out, kho_err_t *err) KHO_WUR;

@@ -113,68 +113,6 @@ void kho_h_version(kho_reqctx_t *rc)
         kho_http_send_value(rc->req, 200, out);
 }
 
-/* ---- rows -------------------------------------------------------------------------- */
-
-void kho_h_rows(kho_reqctx_t *rc)
-{
-    static const char *const allowed[] = {"_limit", "_offset", "version", NULL};
-    kho_err_t err;
-    long limit, offset, version;
-    long def = (long)kho_config_int(rc->cfg, "rows_default_limit"), max = (long)kho_config_int(rc->cfg, "rows_max_limit");
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0)
-        r = kho_http_param_long(rc, "_limit", def < max ? def : max, 1, max, &limit, &err);
-    if (r == 0)
-        r = kho_http_param_long(rc, "_offset", 0, 0, 0x7FFFFFFFFFFFFFFL, &offset, &err);
-    if (r == 0)
-        r = kho_http_param_long(rc, "version", 0, 1, 0x7FFFFFFFL, &version, &err);
-    kho_version_info_t v;
-    kho_dsfacts_t facts;
-    kho_decision_t d;
-    if (r == 0)
-        r = kho_guard_dataset(rc, rc->var[0], KHO_ACT_READ, false, &facts, &d, &err);
-    if (r == 0)
-        r = kho_catalog_version(rc->db, rc->var[0], version, &v, &err);
-    if (r != 0) {
-        kho_http_send_error(rc->req, &err, NULL);
-        return;
-    }
-    facts.personal = kho_rows_has_personal(&v);
-    d = kho_access_decide(&rc->who, &facts, KHO_ACT_READ);
-    kho_rows_view_t view = {.mask = d.mask, .keys = kho_guard_keys(rc->guard)};
-    kho_buf_t b = KHO_BUF_INIT;
-    kho_buf_puts(&b, "{\"dataset\":");
-    kho_json_cstr(&b, rc->var[0]);
-    kho_buf_printf(&b, ",\"version\":%lld,\"total\":%lld,\"limit\":%ld,\"offset\":%ld,\"masked\":%s,\"columns\":[",
-                   (long long)v.number, (long long)v.rows, limit, offset, d.mask ? "true" : "false");
-    for (size_t i = 0; i < v.ncols; i++) {
-        kho_buf_puts(&b, i ? ",{\"name\":" : "{\"name\":");
-        kho_json_cstr(&b, v.cols[i].name);
-        kho_buf_printf(&b, ",\"type\":\"%s\"}", kho_type_name(v.cols[i].type));
-    }
-    kho_buf_puts(&b, "],\"rows\":");
-    r = kho_rows_page_json(rc->db, &v, &view, limit, offset, &b, &err);
-    bool head = h2o_memis(rc->req->method.base, rc->req->method.len, H2O_STRLIT("HEAD"));
-    if (r == 0 && d.audit && !head) { /* HEAD sends no rows */
-        int64_t shown = v.rows - offset < limit ? v.rows - offset : limit;
-        kho_guard_audit_event(rc, "read", rc->var[0],
-                              json_pack("{s:I,s:I,s:I,s:I,s:b}", "version", (json_int_t)v.number, "offset",
-                                        (json_int_t)offset, "limit", (json_int_t)limit, "rows",
-                                        (json_int_t)(shown > 0 ? shown : 0), "masked", d.mask));
-    }
-    if (r == 0) {
-        if (offset + limit < v.rows)
-            kho_buf_printf(&b, ",\"next\":\"/api/v1/datasets/%s/rows?_limit=%ld&_offset=%ld&version=%lld\"}\n",
-                           rc->var[0], limit, offset + limit, (long long)v.number);
-        else
-            kho_buf_puts(&b, ",\"next\":null}\n");
-        kho_http_send_json(rc->req, 200, b.data, b.len);
-    } else
-        kho_http_send_error(rc->req, &err, NULL);
-    kho_buf_free(&b);
-    kho_version_info_free(&v);
-}
-
 /* ---- upload ------------------------------------------------------------------------ */
 
 typedef struct upload {

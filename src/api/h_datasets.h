@@ -3,7 +3,6 @@
  *
  *   GET  /api/v1/datasets?q=&org=&tag=&limit=&offset=
  *   GET  /api/v1/datasets/{id}
- *   GET  /api/v1/datasets/{id}/rows?_limit=&_offset=&version=
  *   GET  /api/v1/datasets/{id}/versions
  *   GET  /api/v1/datasets/{id}/versions/{n}
  *   POST /api/v1/datasets/{id}/versions      (body: CSV, JSON array or NDJSON)
@@ -24,7 +23,6 @@
 
 void kho_h_datasets_list(kho_reqctx_t *rc);
 void kho_h_dataset(kho_reqctx_t *rc);
-void kho_h_rows(kho_reqctx_t *rc);
 void kho_h_versions(kho_reqctx_t *rc);
 void kho_h_version(kho_reqctx_t *rc);
 void kho_h_upload(kho_reqctx_t *rc);

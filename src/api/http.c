@@ -228,6 +228,7 @@ int kho_http_status(int code)
     case KHO_EMEDIA: return 415;
     case KHO_EREJECTED: return 422;
     case KHO_ELIMIT: return 429;
+    case KHO_ETIMEOUT: return 400; /* the client asked for more work than the limit allows */
     case KHO_EBUSY: return 503;
     default: return 500;
     }

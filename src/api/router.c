@@ -7,6 +7,7 @@
 #include "api/h_auth.h"
 #include "api/h_datasets.h"
 #include "api/h_misc.h"
+#include "api/h_rows.h"
 #include "api/h_units.h"
 
 #define READ_AUDIT {.scopes = KHO_SCOPE_AUDIT_READ}
@@ -30,6 +31,7 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/api/v1/datasets/{id}", kho_h_dataset, {0}},
     {"PATCH", "/api/v1/datasets/{id}", kho_h_dataset_patch, ACCOUNT},
     {"GET", "/api/v1/datasets/{id}/rows", kho_h_rows, {0}},
+    {"GET", "/api/v1/datasets/{id}/aggregate", kho_h_aggregate, {0}},
     {"GET", "/api/v1/datasets/{id}/versions", kho_h_versions, {0}},
     {"POST", "/api/v1/datasets/{id}/versions", kho_h_upload, {.scopes = KHO_SCOPE_DATASETS_WRITE}},
     {"GET", "/api/v1/datasets/{id}/versions/{n}", kho_h_version, {0}},

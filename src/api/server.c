@@ -52,10 +52,12 @@ struct kho_loop {
     int fd;
     h2o_socket_t *listener;
     kho_store_t *db;
-    h2o_multithread_receiver_t jobs, control;
+    h2o_multithread_receiver_t jobs, control, streams;
     bool draining;
     uint64_t deadline_ms;
     size_t njobs; /* deferred jobs of this loop's requests not yet answered */
+    size_t nstreams; /* streaming responses whose worker has not finished (a stalled
+                      * client is cut off at the shutdown timeout, which ends them) */
     bool forced; /* connections had to be cut off at the shutdown timeout */
     pthread_t tid;
     int start_rc;
@@ -133,6 +135,242 @@ int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void 
         return -1;
     }
     rc->loop->njobs++;
+    return 0;
+}
+
+/* ---- streaming responses --------------------------------------------------------- */
+
+#define STREAM_CHUNK (128 * 1024)
+
+typedef enum { MSG_NONE, MSG_CHUNK, MSG_FINAL, MSG_ERROR, MSG_ABORT } stream_msg_t;
+
+struct kho_stream {
+    h2o_multithread_message_t super; /* first: the loop's receiver gets a list of these */
+    h2o_generator_t gen;
+    kho_loop_t *loop;
+    h2o_req_t *req;             /* valid while !gone */
+    kho_stream_fn fn;
+    void *data;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int refs;                   /* the worker's and the request's */
+    bool gone;                  /* the request was disposed (client gone or response done) */
+    bool inflight;              /* a message or a sent chunk not yet released by h2o */
+    bool started;               /* status and headers given */
+    bool sent_start;            /* the loop started the response */
+    stream_msg_t msg;           /* the message in flight (set by the worker under mu) */
+    stream_msg_t want;          /* the worker's own: MSG_ERROR or MSG_ABORT asked by fn */
+    int status;
+    char ctype[96];
+    char *hdr_names[8], *hdr_values[8];
+    size_t nhdr;
+    kho_err_t err;
+    kho_buf_t wbuf, sbuf;       /* the worker fills wbuf; sbuf is with the loop */
+};
+
+static void stream_unref(kho_stream_t *st)
+{
+    pthread_mutex_lock(&st->mu);
+    int left = --st->refs;
+    pthread_mutex_unlock(&st->mu);
+    if (left > 0)
+        return;
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
+    for (size_t i = 0; i < st->nhdr; i++) {
+        free(st->hdr_names[i]);
+        free(st->hdr_values[i]);
+    }
+    kho_buf_free(&st->wbuf);
+    kho_buf_free(&st->sbuf);
+    free(st);
+}
+
+/* The request's pool is being cleared: the loop lets go of the stream. */
+static void stream_disposed(void *p)
+{
+    kho_stream_t *st = *(kho_stream_t **)p;
+    pthread_mutex_lock(&st->mu);
+    st->gone = true;
+    st->req = NULL;
+    st->inflight = false;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+    stream_unref(st);
+}
+
+static void stream_proceed(h2o_generator_t *g, h2o_req_t *req)
+{
+    (void)req;
+    kho_stream_t *st = H2O_STRUCT_FROM_MEMBER(kho_stream_t, gen, g);
+    pthread_mutex_lock(&st->mu);
+    st->inflight = false;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+static void stream_stop(h2o_generator_t *g, h2o_req_t *req)
+{
+    (void)req;
+    kho_stream_t *st = H2O_STRUCT_FROM_MEMBER(kho_stream_t, gen, g);
+    pthread_mutex_lock(&st->mu);
+    st->gone = true;
+    st->inflight = false;
+    pthread_cond_broadcast(&st->cv);
+    pthread_mutex_unlock(&st->mu);
+}
+
+/* On the loop: message m from the worker. */
+static void on_stream_msg(kho_stream_t *st, stream_msg_t m)
+{
+    pthread_mutex_lock(&st->mu);
+    bool gone = st->gone;
+    h2o_req_t *req = st->req;
+    pthread_mutex_unlock(&st->mu);
+    if (gone || !req) {
+        pthread_mutex_lock(&st->mu);
+        st->inflight = false;
+        pthread_cond_broadcast(&st->cv);
+        pthread_mutex_unlock(&st->mu);
+        return;
+    }
+    if (m == MSG_ERROR) {
+        kho_http_send_error(req, &st->err, NULL);
+        return; /* inflight stays: nothing more is sent */
+    }
+    if (!st->sent_start) {
+        st->sent_start = true;
+        req->res.status = st->started ? st->status : 200;
+        req->res.reason = "OK";
+        if (st->ctype[0])
+            h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, h2o_strdup(&req->pool, st->ctype, SIZE_MAX).base,
+                           strlen(st->ctype));
+        for (size_t i = 0; i < st->nhdr; i++) {
+            h2o_iovec_t v = h2o_strdup(&req->pool, st->hdr_values[i], SIZE_MAX);
+            h2o_add_header_by_str(&req->pool, &req->res.headers, st->hdr_names[i], strlen(st->hdr_names[i]), 1, NULL,
+                                  v.base, v.len);
+        }
+        h2o_start_response(req, &st->gen);
+    }
+    h2o_iovec_t buf = h2o_iovec_init(st->sbuf.data ? st->sbuf.data : "", st->sbuf.len);
+    h2o_send(req, &buf, buf.len ? 1 : 0,
+             m == MSG_CHUNK ? H2O_SEND_STATE_IN_PROGRESS : m == MSG_ABORT ? H2O_SEND_STATE_ERROR : H2O_SEND_STATE_FINAL);
+}
+
+/* On the worker: hand wbuf to the loop as message m, after the previous one is done. */
+static int stream_post(kho_stream_t *st, stream_msg_t m)
+{
+    pthread_mutex_lock(&st->mu);
+    while (st->inflight && !st->gone)
+        pthread_cond_wait(&st->cv, &st->mu);
+    if (st->gone && m == MSG_CHUNK) {
+        pthread_mutex_unlock(&st->mu);
+        return -1;
+    }
+    kho_buf_t t = st->sbuf;
+    st->sbuf = st->wbuf;
+    st->wbuf = t;
+    kho_buf_reset(&st->wbuf);
+    st->msg = m;
+    st->inflight = true;
+    pthread_mutex_unlock(&st->mu);
+    h2o_multithread_send_message(&st->loop->streams, &st->super);
+    return 0;
+}
+
+void kho_stream_header(kho_stream_t *st, const char *name, const char *value)
+{
+    if (st->started || st->nhdr >= sizeof st->hdr_names / sizeof st->hdr_names[0])
+        return;
+    st->hdr_names[st->nhdr] = kho_xstrdup(name);
+    st->hdr_values[st->nhdr] = kho_xstrdup(value);
+    st->nhdr++;
+}
+
+void kho_stream_start(kho_stream_t *st, int status, const char *content_type)
+{
+    if (st->started)
+        return;
+    st->started = true;
+    st->status = status;
+    snprintf(st->ctype, sizeof st->ctype, "%s", content_type ? content_type : "");
+}
+
+int kho_stream_write(kho_stream_t *st, const void *p, size_t n)
+{
+    if (st->want != MSG_NONE)
+        return -1;
+    if (!st->started)
+        kho_stream_start(st, 200, "application/octet-stream");
+    kho_buf_append(&st->wbuf, p, n);
+    if (st->wbuf.len < STREAM_CHUNK)
+        return 0;
+    return stream_post(st, MSG_CHUNK);
+}
+
+void kho_stream_error(kho_stream_t *st, const kho_err_t *err)
+{
+    if (st->started || st->want != MSG_NONE)
+        return;
+    st->err = *err;
+    st->want = MSG_ERROR;
+}
+
+void kho_stream_abort(kho_stream_t *st)
+{
+    if (st->want == MSG_NONE)
+        st->want = MSG_ABORT;
+}
+
+static void run_stream(void *arg)
+{
+    kho_stream_t *st = arg;
+    st->fn(st, st->data);
+    /* the last message: the rest of the output, an error, or an abort; the
+     * loop drops the worker's reference when it has handled it */
+    if (st->want == MSG_ERROR)
+        kho_buf_reset(&st->wbuf);
+    (void)stream_post(st, st->want != MSG_NONE ? st->want : MSG_FINAL);
+}
+
+static void on_streams(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
+{
+    (void)receiver;
+    while (!h2o_linklist_is_empty(messages)) {
+        kho_stream_t *st = H2O_STRUCT_FROM_MEMBER(kho_stream_t, super.link, messages->next);
+        h2o_linklist_unlink(&st->super.link);
+        pthread_mutex_lock(&st->mu);
+        stream_msg_t m = st->msg;
+        pthread_mutex_unlock(&st->mu);
+        kho_loop_t *loop = st->loop;
+        on_stream_msg(st, m);
+        if (m != MSG_CHUNK) {
+            stream_unref(st); /* the worker's: it is done */
+            loop->nstreams--;
+        }
+    }
+}
+
+int kho_server_stream(kho_reqctx_t *rc, kho_stream_fn fn, void *data)
+{
+    kho_stream_t *st = kho_xcalloc(1, sizeof *st);
+    st->loop = rc->loop;
+    st->req = rc->req;
+    st->fn = fn;
+    st->data = data;
+    st->gen.proceed = stream_proceed;
+    st->gen.stop = stream_stop;
+    st->refs = 2;
+    pthread_mutex_init(&st->mu, NULL);
+    pthread_cond_init(&st->cv, NULL);
+    kho_stream_t **slot = h2o_mem_alloc_shared(&rc->req->pool, sizeof *slot, stream_disposed);
+    *slot = st;
+    if (kho_pool_submit(rc->srv->pool, run_stream, st) != 0) {
+        st->refs = 1; /* only the pool's: freed when the request is */
+        kho_http_send_status(rc->req, KHO_EBUSY, "shutting_down", "the server is shutting down");
+        return -1;
+    }
+    rc->loop->nstreams++;
     return 0;
 }
 
@@ -406,6 +644,7 @@ static void *loop_main(void *arg)
     h2o_context_init(&loop->ctx, h2o_evloop_create(), &srv->h2o);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->jobs, on_jobs_done);
     h2o_multithread_register_receiver(loop->ctx.queue, &loop->control, on_control);
+    h2o_multithread_register_receiver(loop->ctx.queue, &loop->streams, on_streams);
     loop->accept.ctx = &loop->ctx;
     loop->accept.hosts = srv->h2o.hosts;
     loop->accept.ssl_ctx = srv->ssl;
@@ -429,7 +668,7 @@ static void *loop_main(void *arg)
     bool clean = true;
     uint64_t last_resort = 0;
     if (loop->start_rc == 0) {
-        while (!(loop->draining && loop->njobs == 0 && loop_idle(loop))) {
+        while (!(loop->draining && loop->njobs == 0 && loop->nstreams == 0 && loop_idle(loop))) {
             h2o_evloop_run(loop->ctx.loop, 100);
             if (!loop->draining || loop->njobs > 0 || now_ms() <= loop->deadline_ms)
                 continue;
@@ -452,6 +691,7 @@ static void *loop_main(void *arg)
             h2o_timeout_unlink(&loop->ctx.http2._graceful_shutdown_timeout);
         h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->jobs);
         h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->control);
+        h2o_multithread_unregister_receiver(loop->ctx.queue, &loop->streams);
         h2o_evloop_t *evloop = loop->ctx.loop;
         h2o_context_dispose(&loop->ctx);
         h2o_evloop_run(evloop, 0); /* let sockets closed by the dispose be freed */

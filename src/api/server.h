@@ -48,6 +48,30 @@ typedef void (*kho_work_fn)(void *data);
 typedef void (*kho_done_fn)(h2o_req_t *req, void *data);
 int kho_server_defer(kho_reqctx_t *rc, kho_work_fn work, kho_done_fn done, void *data);
 
+/* Streaming responses: fn(st, data) runs on a worker thread and writes the
+ * response through the stream; the request's event loop sends it as it comes,
+ * one chunk in flight at a time, so memory stays flat however long the output
+ * (the worker waits while the client is slower than it).
+ *
+ * fn calls kho_stream_start() once with the status and Content-Type (headers
+ * added before it with kho_stream_header()), then kho_stream_write() any number
+ * of times; or, before starting, kho_stream_error() to answer with an error
+ * instead. Returning from fn ends the response (a 204-less empty 200 when fn
+ * wrote nothing and did not start). kho_stream_write returns -1 once the client
+ * has gone: fn should stop. kho_stream_abort() after start ends the response
+ * abruptly (the client sees an incomplete body, not a complete wrong one).
+ * Returns 0 when queued; -1 when the server is stopping (503 sent, data still
+ * the caller's). */
+typedef struct kho_stream kho_stream_t;
+typedef void (*kho_stream_fn)(kho_stream_t *st, void *data);
+int kho_server_stream(kho_reqctx_t *rc, kho_stream_fn fn, void *data);
+/* Add a response header (copied); before kho_stream_start only. */
+void kho_stream_header(kho_stream_t *st, const char *name, const char *value);
+void kho_stream_start(kho_stream_t *st, int status, const char *content_type);
+int kho_stream_write(kho_stream_t *st, const void *p, size_t n);
+void kho_stream_error(kho_stream_t *st, const kho_err_t *err);
+void kho_stream_abort(kho_stream_t *st);
+
 /* The calling worker thread's own read-only connection, or NULL when called
  * from elsewhere (or when it could not be opened). */
 kho_store_t *kho_server_worker_db(kho_server_t *srv);

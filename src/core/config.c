@@ -37,6 +37,7 @@ static const key_doc_t KEYS[] = {
     {"sqlite_cache_mb", "64", "int", "SQLite page cache per connection in MiB"},
     {"rows_default_limit", "100", "int", "rows per page when a request gives no _limit"},
     {"rows_max_limit", "10000", "int", "largest _limit accepted on row pages"},
+    {"query_time_limit_ms", "2000", "int", "time limit of a filtered row query, count, facet or aggregate"},
     {"shutdown_timeout_s", "30", "int",
      "how long a graceful shutdown waits for clients once the work in flight (uploads) has finished"},
     {"log_level", "info", "str", "debug, info, warn, error or off"},

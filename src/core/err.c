@@ -79,6 +79,7 @@ const char *kho_err_code_name(int code)
     case KHO_EUNAUTH: return "unauthenticated";
     case KHO_ELIMIT: return "rate_limited";
     case KHO_ETAMPER: return "tampered";
+    case KHO_ETIMEOUT: return "timeout";
     default: return "internal";
     }
 }

@@ -34,6 +34,7 @@ enum {
     KHO_EUNAUTH = -12,   /* authentication required or failed */
     KHO_ELIMIT = -13,    /* too many requests: slow down and retry later */
     KHO_ETAMPER = -14,   /* stored data failed an integrity check (audit log, encrypted value) */
+    KHO_ETIMEOUT = -15,  /* a query ran past its time limit */
 };
 
 typedef struct kho_err {

@@ -13,8 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "core/buf.h"
 #include "core/mem.h"
+#include "core/text.h"
 
 #define CACHE_SLOTS 64
 
@@ -29,6 +32,8 @@ struct kho_store {
     char *path;
     cached_t cache[CACHE_SLOTS];
     uint64_t clock;
+    struct timespec deadline; /* kho_store_deadline; tv_sec 0: none */
+    bool timed_out;           /* the progress handler stopped a statement */
 };
 
 #define ST(x) ((sqlite3_stmt *)(void *)(x))
@@ -51,8 +56,90 @@ static int map_rc(int rc)
     }
 }
 
+/* kho_fold(a, b, ...) and kho_lower(a, b, ...): the non-NULL arguments as text,
+ * joined by a space, folded for search (or lower-cased keeping tone marks); NULL
+ * when every argument is NULL. Used by full-text indexing and __contains. */
+static void sql_textfn(sqlite3_context *ctx, int argc, sqlite3_value **argv, bool fold)
+{
+    kho_buf_t in = KHO_BUF_INIT, out = KHO_BUF_INIT;
+    bool any = false;
+    for (int i = 0; i < argc; i++) {
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL || sqlite3_value_type(argv[i]) == SQLITE_BLOB)
+            continue;
+        const char *t = (const char *)sqlite3_value_text(argv[i]);
+        if (!t)
+            continue;
+        if (any)
+            kho_buf_putc(&in, ' ');
+        kho_buf_append(&in, t, (size_t)sqlite3_value_bytes(argv[i]));
+        any = true;
+    }
+    if (!any) {
+        sqlite3_result_null(ctx);
+    } else if (!kho_utf8_valid(in.data, in.len, NULL)) {
+        sqlite3_result_text(ctx, in.data, (int)in.len, SQLITE_TRANSIENT); /* not ours to fold */
+    } else {
+        if (fold)
+            kho_text_fold(in.data, in.len, &out);
+        else
+            kho_text_lower(in.data, in.len, &out);
+        sqlite3_result_text(ctx, out.data ? out.data : "", (int)out.len, SQLITE_TRANSIENT);
+    }
+    kho_buf_free(&in);
+    kho_buf_free(&out);
+}
+
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_textfn(ctx, argc, argv, true);
+}
+
+static void sql_lower(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sql_textfn(ctx, argc, argv, false);
+}
+
+static int progress(void *arg)
+{
+    kho_store_t *s = arg;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > s->deadline.tv_sec || (now.tv_sec == s->deadline.tv_sec && now.tv_nsec >= s->deadline.tv_nsec)) {
+        s->timed_out = true;
+        return 1;
+    }
+    return 0;
+}
+
+void kho_store_deadline(kho_store_t *s, int64_t ms)
+{
+    s->timed_out = false;
+    if (ms <= 0) {
+        s->deadline.tv_sec = 0;
+        sqlite3_progress_handler(s->db, 0, NULL, NULL);
+        return;
+    }
+    clock_gettime(CLOCK_MONOTONIC, &s->deadline);
+    s->deadline.tv_sec += (time_t)(ms / 1000);
+    s->deadline.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (s->deadline.tv_nsec >= 1000000000L) {
+        s->deadline.tv_sec++;
+        s->deadline.tv_nsec -= 1000000000L;
+    }
+    sqlite3_progress_handler(s->db, 4000, progress, s);
+}
+
+bool kho_store_timed_out(const kho_store_t *s)
+{
+    return s->timed_out;
+}
+
 static int db_err(sqlite3 *db, int rc, kho_err_t *err, const char *what)
 {
+    if ((rc & 0xFF) == SQLITE_INTERRUPT && db) {
+        /* the progress handler of kho_store_deadline, the only interrupter */
+        return kho_err_setk(err, KHO_ETIMEOUT, "timeout", "%s: stopped at the time limit", what);
+    }
     int code = map_rc(rc);
     if (code == KHO_EBUSY)
         return kho_err_setk(err, code, "database_busy", "%s: the database is busy (another writer holds the lock): %s",
@@ -80,6 +167,9 @@ int kho_store_open(const char *path, int flags, const kho_store_opts_t *opts, kh
     kho_store_t *s = kho_xcalloc(1, sizeof *s);
     s->db = db;
     s->path = kho_xstrdup(path);
+    int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    sqlite3_create_function(db, "kho_fold", -1, fl, NULL, sql_fold, NULL, NULL);
+    sqlite3_create_function(db, "kho_lower", -1, fl, NULL, sql_lower, NULL, NULL);
     char sql[256];
     snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA foreign_keys=ON; PRAGMA mmap_size=268435456;",
              cache * 1024);

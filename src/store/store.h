@@ -60,6 +60,17 @@ bool kho_store_in_transaction(const kho_store_t *s);
 void kho_store_snapshot_begin(kho_store_t *s);
 void kho_store_snapshot_end(kho_store_t *s);
 
+/* Stop statements of this connection that run past `ms` milliseconds from now:
+ * their step fails with KHO_ETIMEOUT (kind "timeout"). ms <= 0 removes the
+ * limit. Checked every few thousand virtual-machine steps. */
+void kho_store_deadline(kho_store_t *s, int64_t ms);
+/* True when the last limit set stopped a statement. */
+bool kho_store_timed_out(const kho_store_t *s);
+
+/* Every connection has two SQL functions for search: kho_fold(a, ...) joins its
+ * non-NULL arguments with spaces and folds them (core/text.h: no case, no tone
+ * marks, đ = d); kho_lower(a, ...) lower-cases them keeping tone marks. */
+
 /* A new prepared statement the caller finalises with kho_stmt_free(). */
 int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;
 /* A cached prepared statement for a fixed SQL text (borrowed: do not free). It

@@ -1242,6 +1242,42 @@ static int decide_encryption(ingest_t *g, int64_t dataset_id, const char *table)
     return 0;
 }
 
+/* The version's full-text index (warehouse/query.h, q=): an FTS5 table
+ * "<table>_fts" without content of its own, one entry per row (rowid = _row)
+ * with two columns over the row's text columns that are neither personal nor
+ * encrypted: `folded` (no case, no tone marks, đ = d) and `exact` (lower case,
+ * tone marks kept). A version without such columns gets none. */
+static int build_text_index(ingest_t *g, const char *table)
+{
+    kho_buf_t args = KHO_BUF_INIT;
+    for (size_t i = 0; i < g->ncols; i++) {
+        const kho_column_t *c = &g->cols[i].out;
+        if (c->type != KHO_TYPE_TEXT || g->cols[i].encrypt || kho_tags_personal(c->tags))
+            continue;
+        char q[160];
+        kho_store_quote_ident(c->name, q, sizeof q);
+        kho_buf_printf(&args, "%s%s", args.len ? "," : "", q);
+    }
+    if (!args.len)
+        return 0;
+    char fts[96], qfts[160], qt[160];
+    snprintf(fts, sizeof fts, "%s_fts", table);
+    kho_store_quote_ident(fts, qfts, sizeof qfts);
+    kho_store_quote_ident(table, qt, sizeof qt);
+    kho_buf_t sql = KHO_BUF_INIT;
+    kho_buf_printf(&sql,
+                   "CREATE VIRTUAL TABLE %s USING fts5(folded, exact, content='', "
+                   "tokenize='unicode61 remove_diacritics 0');"
+                   "INSERT INTO %s(rowid, folded, exact) SELECT _row, kho_fold(%s), kho_lower(%s) FROM %s;",
+                   qfts, qfts, args.data, args.data, qt);
+    int rc = kho_store_exec(g->w, sql.data, g->err);
+    if (rc != 0)
+        kho_err_prefix(g->err, "full-text index");
+    kho_buf_free(&sql);
+    kho_buf_free(&args);
+    return rc;
+}
+
 static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
 {
     size_t limit = STATS_MEMORY_HASHES / (g->ncols ? g->ncols : 1);
@@ -1264,6 +1300,8 @@ static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
     if (rc == 0)
         rc = load_rows(g, src, ins);
     kho_stmt_free(ins);
+    if (rc == 0)
+        rc = build_text_index(g, table);
     if (rc == 0) {
         res->quality = report(g, true);
         kho_buf_t qj = KHO_BUF_INIT;

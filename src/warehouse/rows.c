@@ -102,14 +102,15 @@ typedef struct colplan {
 
 typedef enum { OUT_NULL, OUT_NATIVE, OUT_STR, OUT_LITERAL } outkind_t;
 
-typedef struct reader {
+struct kho_rowfmt {
     kho_store_t *s;
     const kho_version_info_t *v;
     const kho_rows_view_t *view;
-    colplan_t *cols;  /* NULL: no column needs work */
+    int *map;         /* output column k is version column map[k] (statement column k + 1) */
+    size_t n;
+    colplan_t *cols;  /* per version column; NULL: no column needs work */
     kho_buf_t pt, masked, keys;
-    kho_err_t *err;
-} reader_t;
+};
 
 bool kho_rows_has_personal(const kho_version_info_t *v)
 {
@@ -119,14 +120,17 @@ bool kho_rows_has_personal(const kho_version_info_t *v)
     return false;
 }
 
-static void reader_init(reader_t *r, kho_store_t *s, const kho_version_info_t *v, const kho_rows_view_t *view,
-                        kho_err_t *err)
+kho_rowfmt_t *kho_rowfmt_new(kho_store_t *s, const kho_version_info_t *v, const kho_rows_view_t *view,
+                             const int *fields, size_t nfields)
 {
-    memset(r, 0, sizeof *r);
+    kho_rowfmt_t *r = kho_xcalloc(1, sizeof *r);
     r->s = s;
     r->v = v;
     r->view = view;
-    r->err = err;
+    r->n = fields ? nfields : v->ncols;
+    r->map = kho_xcalloc(r->n ? r->n : 1, sizeof *r->map);
+    for (size_t k = 0; k < r->n; k++)
+        r->map[k] = fields ? fields[k] : (int)k;
     for (size_t i = 0; i < v->ncols; i++) {
         bool enc = kho_tags_have(v->cols[i].tags, "encrypted");
         bool mask = view && view->mask && kho_tags_personal(v->cols[i].tags);
@@ -140,57 +144,64 @@ static void reader_init(reader_t *r, kho_store_t *s, const kho_version_info_t *v
         c->kind = kho_pii_from_tags(v->cols[i].tags);
         snprintf(c->aad, sizeof c->aad, "%s.%s", v->table, v->cols[i].name);
     }
-    /* pre-render ,"name": for every column, NUL-separated */
-    for (size_t i = 0; i < v->ncols; i++) {
+    /* pre-render ,"name": for every output column, NUL-separated */
+    for (size_t k = 0; k < r->n; k++) {
         kho_buf_putc(&r->keys, ',');
-        kho_json_cstr(&r->keys, v->cols[i].name);
+        kho_json_cstr(&r->keys, v->cols[r->map[k]].name);
         kho_buf_putc(&r->keys, ':');
         kho_buf_putc(&r->keys, '\0');
     }
+    return r;
 }
 
-static void reader_free(reader_t *r)
+void kho_rowfmt_free(kho_rowfmt_t *r)
 {
+    if (!r)
+        return;
     free(r->cols);
+    free(r->map);
     if (r->pt.data)
         sodium_memzero(r->pt.data, r->pt.cap);
     kho_buf_free(&r->pt);
     kho_buf_free(&r->masked);
     kho_buf_free(&r->keys);
+    free(r);
 }
 
-/* Decrypt the encrypted value in column i (statement column i + 1) into r->pt. */
-static int decrypt(reader_t *r, kho_stmt_t *st, size_t i)
+/* Decrypt the encrypted value of version column i at statement column col into r->pt. */
+static int decrypt(kho_rowfmt_t *r, kho_stmt_t *st, size_t i, int col, kho_err_t *err)
 {
-    const void *b = kho_stmt_col_blob(st, (int)i + 1);
-    size_t n = kho_stmt_col_bytes(st, (int)i + 1);
+    const void *b = kho_stmt_col_blob(st, col);
+    size_t n = kho_stmt_col_bytes(st, col);
     if (!r->view || !r->view->keys)
-        return kho_err_setk(r->err, KHO_EIO, "no_keys", "column %s is encrypted and the key ring is not loaded",
+        return kho_err_setk(err, KHO_EIO, "no_keys", "column %s is encrypted and the key ring is not loaded",
                             r->v->cols[i].name);
     kho_buf_reset(&r->pt);
     if (!kho_keyring_is_blob(b, n) ||
-        kho_keyring_decrypt(r->view->keys, r->s, r->cols[i].aad, b, n, &r->pt, r->err) != 0)
-        return kho_err_setk(r->err, KHO_ETAMPER, "tampered",
+        kho_keyring_decrypt(r->view->keys, r->s, r->cols[i].aad, b, n, &r->pt, err) != 0)
+        return kho_err_setk(err, KHO_ETAMPER, "tampered",
                             "row %lld, column %s: the encrypted value failed its integrity check (altered, moved, "
                             "or its data key is missing)",
                             (long long)kho_stmt_col_int(st, 0), r->v->cols[i].name);
     return 0;
 }
 
-/* What column i of the current row prints as: OUT_NATIVE (print the stored
- * value), or text in s and n to print as a string (OUT_STR) or as it is
+/* What output column k of the current row prints as: OUT_NATIVE (print the
+ * stored value), or text in s and n to print as a string (OUT_STR) or as it is
  * (OUT_LITERAL: a decrypted number or boolean). */
-static int cell(reader_t *r, kho_stmt_t *st, size_t i, const char **s, size_t *n, outkind_t *k)
+static int cell(kho_rowfmt_t *r, kho_stmt_t *st, size_t k, const char **s, size_t *n, outkind_t *out,
+                kho_err_t *err)
 {
-    int col = (int)i + 1;
+    int col = (int)k + 1;
+    size_t i = (size_t)r->map[k];
     int vt = kho_stmt_col_type(st, col);
     const colplan_t *c = r->cols ? &r->cols[i] : NULL;
     if (vt == KHO_VAL_NULL) {
-        *k = OUT_NULL;
+        *out = OUT_NULL;
         return 0;
     }
     if (!c || !c->work || (vt != KHO_VAL_BLOB && !c->mask)) {
-        *k = OUT_NATIVE;
+        *out = OUT_NATIVE;
         return 0;
     }
     kho_type_t t = r->v->cols[i].type;
@@ -199,7 +210,7 @@ static int cell(reader_t *r, kho_stmt_t *st, size_t i, const char **s, size_t *n
     const char *txt;
     size_t len;
     if (vt == KHO_VAL_BLOB) {
-        int rc = decrypt(r, st, i);
+        int rc = decrypt(r, st, i, col, err);
         if (rc != 0)
             return rc;
         txt = r->pt.data ? r->pt.data : "";
@@ -220,86 +231,110 @@ static int cell(reader_t *r, kho_stmt_t *st, size_t i, const char **s, size_t *n
         kho_mask(c->kind, txt, len, &r->masked);
         *s = r->masked.data ? r->masked.data : "";
         *n = r->masked.len;
-        *k = OUT_STR;
+        *out = OUT_STR;
     } else {
         *s = txt;
         *n = len;
-        *k = literal ? OUT_LITERAL : OUT_STR;
+        *out = literal ? OUT_LITERAL : OUT_STR;
     }
     return 0;
 }
 
-static int json_cell(reader_t *r, kho_buf_t *b, kho_stmt_t *st, size_t i)
+static int json_cell(kho_rowfmt_t *r, kho_buf_t *b, kho_stmt_t *st, size_t k, kho_err_t *err)
 {
+    if (!r->cols) {
+        json_value(b, st, (int)k + 1, r->v->cols[r->map[k]].type);
+        return 0;
+    }
     const char *s = NULL;
     size_t n = 0;
-    outkind_t k;
-    int rc = cell(r, st, i, &s, &n, &k);
+    outkind_t o;
+    int rc = cell(r, st, k, &s, &n, &o, err);
     if (rc != 0)
         return rc;
-    switch (k) {
+    switch (o) {
     case OUT_NULL: kho_buf_append(b, "null", 4); break;
-    case OUT_NATIVE: json_value(b, st, (int)i + 1, r->v->cols[i].type); break;
+    case OUT_NATIVE: json_value(b, st, (int)k + 1, r->v->cols[r->map[k]].type); break;
     case OUT_LITERAL: kho_buf_append(b, s, n); break;
     case OUT_STR: kho_json_str(b, s, n); break;
     }
     return 0;
 }
 
-static int csv_cell(reader_t *r, kho_buf_t *b, kho_stmt_t *st, size_t i)
+static int csv_cell(kho_rowfmt_t *r, kho_buf_t *b, kho_stmt_t *st, size_t k, kho_err_t *err)
 {
+    if (!r->cols) {
+        csv_value(b, st, (int)k + 1, r->v->cols[r->map[k]].type);
+        return 0;
+    }
     const char *s = NULL;
     size_t n = 0;
-    outkind_t k;
-    int rc = cell(r, st, i, &s, &n, &k);
+    outkind_t o;
+    int rc = cell(r, st, k, &s, &n, &o, err);
     if (rc != 0)
         return rc;
-    switch (k) {
+    switch (o) {
     case OUT_NULL: break;
-    case OUT_NATIVE: csv_value(b, st, (int)i + 1, r->v->cols[i].type); break;
+    case OUT_NATIVE: csv_value(b, st, (int)k + 1, r->v->cols[r->map[k]].type); break;
     case OUT_LITERAL: kho_buf_append(b, s, n); break;
     case OUT_STR: csv_field(b, s, n); break;
     }
     return 0;
 }
 
-/* One row object {"_row":n,"col":value,...} from column 0 (_row) onward. */
-static int row_object(reader_t *r, kho_buf_t *b, kho_stmt_t *st)
+int kho_rowfmt_object(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *b, kho_err_t *err)
 {
     kho_buf_append(b, "{\"_row\":", 8);
     kho_json_int(b, (long long)kho_stmt_col_int(st, 0));
-    const char *k = r->keys.data;
-    for (size_t i = 0; i < r->v->ncols; i++) {
-        size_t kl = strlen(k);
-        kho_buf_append(b, k, kl); /* ,"name": */
-        k += kl + 1;
-        if (!r->cols)
-            json_value(b, st, (int)i + 1, r->v->cols[i].type);
-        else {
-            int rc = json_cell(r, b, st, i);
-            if (rc != 0)
-                return rc;
-        }
+    const char *key = r->keys.data;
+    for (size_t k = 0; k < r->n; k++) {
+        size_t kl = strlen(key);
+        kho_buf_append(b, key, kl); /* ,"name": */
+        key += kl + 1;
+        int rc = json_cell(r, b, st, k, err);
+        if (rc != 0)
+            return rc;
     }
     kho_buf_putc(b, '}');
     return 0;
 }
 
-static int csv_row(reader_t *r, kho_buf_t *b, kho_stmt_t *st)
+int kho_rowfmt_array(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *b, kho_err_t *err)
 {
-    for (size_t i = 0; i < r->v->ncols; i++) {
-        if (i)
+    kho_buf_putc(b, '[');
+    for (size_t k = 0; k < r->n; k++) {
+        if (k)
             kho_buf_putc(b, ',');
-        if (!r->cols)
-            csv_value(b, st, (int)i + 1, r->v->cols[i].type);
-        else {
-            int rc = csv_cell(r, b, st, i);
-            if (rc != 0)
-                return rc;
-        }
+        int rc = json_cell(r, b, st, k, err);
+        if (rc != 0)
+            return rc;
+    }
+    kho_buf_putc(b, ']');
+    return 0;
+}
+
+int kho_rowfmt_csv(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *b, kho_err_t *err)
+{
+    for (size_t k = 0; k < r->n; k++) {
+        if (k)
+            kho_buf_putc(b, ',');
+        int rc = csv_cell(r, b, st, k, err);
+        if (rc != 0)
+            return rc;
     }
     kho_buf_append(b, "\r\n", 2);
     return 0;
+}
+
+void kho_rowfmt_csv_header(const kho_rowfmt_t *r, kho_buf_t *b)
+{
+    for (size_t k = 0; k < r->n; k++) {
+        if (k)
+            kho_buf_putc(b, ',');
+        const char *name = r->v->cols[r->map[k]].name;
+        csv_field(b, name, strlen(name));
+    }
+    kho_buf_append(b, "\r\n", 2);
 }
 
 static int prepare_select(kho_store_t *s, const kho_version_info_t *v, const char *tail, kho_stmt_t **st,
@@ -320,20 +355,19 @@ int kho_rows_page_json(kho_store_t *s, const kho_version_info_t *v, const kho_ro
         return rc;
     kho_stmt_bind_int(st, 1, offset);
     kho_stmt_bind_int(st, 2, limit);
-    reader_t r;
-    reader_init(&r, s, v, view, err);
+    kho_rowfmt_t *r = kho_rowfmt_new(s, v, view, NULL, 0);
     kho_buf_putc(out, '[');
     bool first = true;
     while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
         if (!first)
             kho_buf_putc(out, ',');
         first = false;
-        if ((rc = row_object(&r, out, st)) != 0)
+        if ((rc = kho_rowfmt_object(r, st, out, err)) != 0)
             break;
     }
     kho_buf_putc(out, ']');
     kho_stmt_reset(st);
-    reader_free(&r);
+    kho_rowfmt_free(r);
     return rc < 0 ? rc : 0;
 }
 
@@ -344,26 +378,20 @@ int kho_rows_export(kho_store_t *s, const kho_version_info_t *v, const kho_rows_
     int rc = prepare_select(s, v, " ORDER BY _row", &st, err);
     if (rc != 0)
         return rc;
-    reader_t r;
-    reader_init(&r, s, v, view, err);
+    kho_rowfmt_t *r = kho_rowfmt_new(s, v, view, NULL, 0);
     kho_buf_t b = KHO_BUF_INIT;
-    if (fmt == KHO_OUT_CSV) {
-        for (size_t i = 0; i < v->ncols; i++) {
-            if (i)
-                kho_buf_putc(&b, ',');
-            csv_field(&b, v->cols[i].name, strlen(v->cols[i].name));
-        }
-        kho_buf_append(&b, "\r\n", 2);
-    } else if (fmt == KHO_OUT_JSON)
+    if (fmt == KHO_OUT_CSV)
+        kho_rowfmt_csv_header(r, &b);
+    else if (fmt == KHO_OUT_JSON)
         kho_buf_putc(&b, '[');
     bool first = true;
     while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
         if (fmt == KHO_OUT_CSV)
-            rc = csv_row(&r, &b, st);
+            rc = kho_rowfmt_csv(r, st, &b, err);
         else {
             if (fmt == KHO_OUT_JSON && !first)
                 kho_buf_putc(&b, ',');
-            rc = row_object(&r, &b, st);
+            rc = kho_rowfmt_object(r, st, &b, err);
             if (fmt == KHO_OUT_NDJSON)
                 kho_buf_putc(&b, '\n');
         }
@@ -387,6 +415,6 @@ int kho_rows_export(kho_store_t *s, const kho_version_info_t *v, const kho_rows_
     if (b.data)
         sodium_memzero(b.data, b.cap);
     kho_buf_free(&b);
-    reader_free(&r);
+    kho_rowfmt_free(r);
     return rc;
 }

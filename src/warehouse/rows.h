@@ -54,6 +54,24 @@ int kho_rows_export(kho_store_t *s, const kho_version_info_t *v, const kho_rows_
 int kho_rows_page_json(kho_store_t *s, const kho_version_info_t *v, const kho_rows_view_t *view, int64_t limit,
                        int64_t offset, kho_buf_t *out, kho_err_t *err) KHO_WUR;
 
+/* A row formatter: writes the current row of a statement whose column 0 is
+ * _row and whose columns 1..n are version columns fields[0..n) (all columns in
+ * order when fields is NULL), masked and decrypted per the view. Columns past
+ * n are ignored (a query may select its sort keys after them). s, v, view and
+ * fields must outlive it (fields is copied). Free with kho_rowfmt_free. */
+typedef struct kho_rowfmt kho_rowfmt_t;
+kho_rowfmt_t *kho_rowfmt_new(kho_store_t *s, const kho_version_info_t *v, const kho_rows_view_t *view,
+                             const int *fields, size_t nfields);
+void kho_rowfmt_free(kho_rowfmt_t *r);
+/* {"_row":n,"col":v,...} */
+int kho_rowfmt_object(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *out, kho_err_t *err) KHO_WUR;
+/* [v,...] (no _row) */
+int kho_rowfmt_array(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *out, kho_err_t *err) KHO_WUR;
+/* v,v,...CRLF */
+int kho_rowfmt_csv(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *out, kho_err_t *err) KHO_WUR;
+/* the names of the output columns, CRLF */
+void kho_rowfmt_csv_header(const kho_rowfmt_t *r, kho_buf_t *out);
+
 /* True when a version has columns tagged personal or sensitive. */
 bool kho_rows_has_personal(const kho_version_info_t *v);
 

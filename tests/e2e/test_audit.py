@@ -265,7 +265,7 @@ def test_root_from_entries(env):
     # the entries say what happened: GROW audited reads with their purposes
     reads = [e for e in listed if e["action"] == "read" and e["details"].get("purpose", "").startswith("tlog test ")]
     assert len(reads) == GROW, len(reads)
-    assert [e["details"]["offset"] for e in reads] == list(range(GROW))
+    assert [int(e["details"]["query"]["_offset"]) for e in reads] == list(range(GROW))
     assert all(e["target"] == TCXH and e["actor"] == "e2e-admin" and e["details"]["rows"] == 1 for e in reads)
     # a changed entry changes the root (the verifier is not vacuous)
     changed = list(entries)

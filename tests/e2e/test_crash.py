@@ -49,6 +49,7 @@ def integrity(data):
 def version_tables(data):
     p = subprocess.run(["sqlite3", os.path.join(data, "kho.db"),
                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'ds[0-9]*_v[0-9]*' "
+                        "AND name NOT GLOB '*_fts*' "
                         "ORDER BY name"], capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
     return p.stdout.split()

@@ -35,12 +35,16 @@ def setup(env):
 def check_store(data):
     """The catalog and the version tables agree: every ds*_v* table belongs to a
     recorded version, every dataset has a current version whose row count is the
-    table's, and no dataset exists without a version."""
+    table's, and no dataset exists without a version. A version's full-text index
+    (<table>_fts and FTS5's own <table>_fts_* tables) belongs to its table."""
     con = sqlite3.connect(f"file:{os.path.join(data, 'kho.db')}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in con.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB 'ds[0-9]*_v[0-9]*'")}
         recorded = {r[0] for r in con.execute("SELECT table_name FROM versions")}
+        fts = {t for t in tables if "_fts" in t}
+        assert {t.split("_fts")[0] for t in fts} <= recorded, sorted(fts)
+        tables -= fts
         assert tables == recorded, (sorted(tables - recorded), sorted(recorded - tables))
         for slug, cur, rows, table, vrows in con.execute(
                 "SELECT d.slug, d.current_version, d.row_count, v.table_name, v.row_count FROM datasets d "
@@ -534,13 +538,17 @@ def test_hostile_http(env):
         assert r.header("Content-Type").startswith("application/json"), (path, r.headers)
         if code:
             assert r.json()["error"]["code"] == code, (path, r)
-    for path, param in [("/api/v1/datasets?bogus=1", "bogus"), (rows + "?limit=5", "limit"),
+    for path, param in [("/api/v1/datasets?bogus=1", "bogus"), (rows + "?_limt=5", "_limt"),
                         ("/healthz?x=1", "x"), ("/api/v1/units?provinc=33", "provinc"),
                         (f"/api/v1/datasets/{BASE}?_limit=1", "_limit")]:
         r = srv.get(path)
         assert r.status == 400, (path, r)
         e = r.json()["error"]
         assert e["code"] == "unknown_parameter" and f"'{param}'" in e["message"], (path, e)
+    # on rows, a name without "_" is a filter: an unknown one names the columns
+    r = srv.get(rows + "?limit=5")
+    e = r.json()["error"]
+    assert r.status == 400 and e["code"] == "unknown_column" and "'limit'" in e["message"], (r, e)
     r = upload(srv, "qp-test", "n\n1\n", query="titel=x")
     assert r.status == 400 and "'titel'" in r.json()["error"]["message"], r
     # headers the server does not expect

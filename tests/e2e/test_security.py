@@ -964,7 +964,8 @@ def test_reads_are_audited_with_their_purpose(env):
     assert len(e) == 1, e
     e = e[0]
     assert (e["actor"], e["role"], e["via"], e["ip"]) == ("sec-steward", "steward", kid, "127.0.0.1"), e
-    assert e["details"] == {"version": 1, "offset": 3, "limit": 7, "rows": 7, "masked": False, "purpose": purpose}, e
+    assert e["details"] == {"version": 1, "query": {"_limit": "7", "_offset": "3"}, "rows": 7, "masked": False,
+                            "purpose": purpose}, e
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", e["time"]), e
     # masked reads are audited as masked; every audited class is audited, the others are not
     marks = {}
