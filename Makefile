@@ -42,8 +42,14 @@ FUZZ_SRC := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(B)/fuzz/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+# The portal's pages and assets (web/, and the chart library from npm), embedded in the kho binary
+# only (api/h_static.h); npm packages come from package-lock.json, installed when missing or stale.
+WEB_SRC := $(sort $(wildcard web/*))
+WEB_VENDOR := uplot.min.js=node_modules/uplot/dist/uPlot.iife.min.js \
+              uplot.min.css=node_modules/uplot/dist/uPlot.min.css
+NPM_STAMP := node_modules/.kho-npm-ci
 
-.PHONY: all run test build bin unit fuzz-bin bench-bin deps deps-test check-banned bench fuzz format clean
+.PHONY: all run test build bin unit fuzz-bin bench-bin deps deps-test npm check-banned bench fuzz format clean
 
 all: build
 
@@ -54,6 +60,7 @@ run: deps
 	exec ./build/release/kho serve --data $(DATA) --listen $(LISTEN)
 
 test: deps-test
+	@$(MAKE) --no-print-directory npm
 	@$(MAKE) --no-print-directory V=release bin unit
 	@$(MAKE) --no-print-directory V=asan bin unit
 	@$(MAKE) --no-print-directory V=fuzz fuzz-bin
@@ -77,9 +84,24 @@ fuzz-bin: $(FUZZ_BIN)
 
 bench-bin: $(BENCH_BIN)
 
-$(B)/kho: $(OBJ) $(B)/src/main.o
+$(B)/kho: $(OBJ) $(B)/src/main.o $(B)/gen/web_assets.o
 	@echo "  LINK  $@"
 	@$(CC) $(VFLAGS) $(VLDFLAGS) -o $@ $^ $(LIBS)
+
+npm: $(NPM_STAMP)
+
+$(NPM_STAMP): package.json package-lock.json
+	@echo "  NPM   npm ci (node_modules missing or older than package-lock.json)"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(B)/gen/web_assets.c: $(WEB_SRC) web scripts/embed.mjs $(NPM_STAMP)
+	@mkdir -p $(dir $@)
+	@node scripts/embed.mjs $@ web $(WEB_VENDOR)
+
+$(B)/gen/web_assets.o: $(B)/gen/web_assets.c src/api/h_static.h
+	@echo "  CC    $< ($(V))"
+	@$(CC) $(BASE) $(VFLAGS) -c -o $@ $<
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -5,12 +5,16 @@
 set -euo pipefail
 
 level=${1:-build}
+# nodejs and npm: the build embeds the portal's assets (scripts/embed.mjs) and the chart library
+# from npm (package-lock.json); chromium and a font with Vietnamese letters: the browser tests.
 pkgs=(make gcc pkg-config libc6-dev
       libh2o-dev libh2o-evloop-dev libssl-dev zlib1g-dev
-      libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev)
+      libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev
+      nodejs npm)
 case "$level" in
   build) ;;
-  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps openssl) ;;
+  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps openssl
+               chromium fonts-dejavu-core) ;;
   bench) pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps
                 wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
@@ -18,6 +22,8 @@ esac
 
 missing=()
 for p in "${pkgs[@]}"; do
+  # a Node.js build that ships its own npm (such as NodeSource's) conflicts with Debian's npm package
+  [[ $p == npm ]] && command -v npm >/dev/null && continue
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done

@@ -4,18 +4,20 @@
 #   1. the banned-function check over src/
 #   2. unit tests (cmocka) of the normal build and of the ASan+UBSan build
 #   3. end-to-end tests (real binary, real HTTP on 127.0.0.1) against both builds
-#   4. short libFuzzer runs over the parsers (ASan+UBSan)
+#   4. browser tests of the portal pages (headless Chromium, tests/browser/run.mjs) against the
+#      normal build
+#   5. short libFuzzer runs over the parsers (ASan+UBSan)
 #
 # Each test prints one line: "ok - name" or "not ok - name". Test programs speak
 # TAP; a program that dies before reporting all its planned tests counts the
-# missing ones as failed. Usage: tests/run.sh [unit|e2e|fuzz|banned]...
+# missing ones as failed. Usage: tests/run.sh [banned|unit|e2e|browser|fuzz]...
 set -u
 cd "$(dirname "$0")/.."
 
 pass=0
 fail=0
 failed=()
-want=${*:-banned unit e2e fuzz}
+want=${*:-banned unit e2e browser fuzz}
 
 export ASAN_OPTIONS="abort_on_error=1:detect_leaks=1:strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -76,9 +78,11 @@ for part in $want; do
       for v in release asan; do
         run_tap "e2e/$v" python3 tests/e2e/run.py --bin "build/$v/kho" --variant "$v"
       done ;;
+    browser)
+      run_tap "browser" node tests/browser/run.mjs build/release/kho ;;
     fuzz)
       run_tap "fuzz" bash fuzz/run.sh smoke ;;
-    *) echo "unknown part '$part' (use unit, e2e, fuzz, banned)" >&2; exit 2 ;;
+    *) echo "unknown part '$part' (use banned, unit, e2e, browser, fuzz)" >&2; exit 2 ;;
   esac
 done
 

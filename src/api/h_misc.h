@@ -1,7 +1,7 @@
 /*
- * h_misc — small endpoints: the home page, the API index, health, organisations.
+ * h_misc — small endpoints: the API index, health, organisations. (The
+ * portal's pages, "/" included, are api/h_static.h's.)
  *
- *   GET /                      a short Vietnamese page pointing at the API
  *   GET /api/v1                the list of endpoints
  *   GET /healthz               {"status":"ok",...} when the database answers
  *   GET /api/v1/organisations  publishing organisations with dataset counts
@@ -11,7 +11,6 @@
 
 #include "api/http.h"
 
-void kho_h_index(kho_reqctx_t *rc);
 void kho_h_api_index(kho_reqctx_t *rc);
 void kho_h_health(kho_reqctx_t *rc);
 void kho_h_organisations(kho_reqctx_t *rc);

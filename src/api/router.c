@@ -8,6 +8,7 @@
 #include "api/h_datasets.h"
 #include "api/h_misc.h"
 #include "api/h_rows.h"
+#include "api/h_static.h"
 #include "api/h_units.h"
 
 #define READ_AUDIT {.scopes = KHO_SCOPE_AUDIT_READ}
@@ -15,7 +16,10 @@
 #define ACCOUNT {.account = true}
 
 static const kho_route_t ROUTES[] = {
-    {"GET", "/", kho_h_index, {0}},
+    {"GET", "/", kho_h_page_catalogue, {0}},
+    {"GET", "/datasets/{id}", kho_h_page_dataset, {0}},
+    {"GET", "/sql", kho_h_page_sql, {0}},
+    {"GET", "/static/*", kho_h_static, {0}},
     {"GET", "/healthz", kho_h_health, {0}},
     {"GET", "/api/v1", kho_h_api_index, {0}},
     {"POST", "/api/v1/auth/login", kho_h_login, {.login = true}},
