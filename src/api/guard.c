@@ -102,6 +102,27 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
     h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 0, NULL, value, strlen(value));
 }
 
+bool kho_guard_is_public_api(const char *path, size_t n)
+{
+    static const char *const prefixes[] = {"/api/v1/", "/api/3/", "/catalog.jsonld"};
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        size_t pl = strlen(prefixes[i]);
+        if (n >= pl && memcmp(path, prefixes[i], pl) == 0)
+            return true;
+    }
+    return n == 7 && memcmp(path, "/api/v1", 7) == 0;
+}
+
+void kho_guard_cors_preflight(h2o_req_t *req)
+{
+    add_header(req, "access-control-allow-methods", "GET, HEAD, POST, OPTIONS");
+    add_header(req, "access-control-allow-headers", "Authorization, Content-Type, Accept, X-Purpose");
+    add_header(req, "access-control-max-age", "86400");
+    req->res.status = 204;
+    req->res.reason = "No Content";
+    h2o_send_inline(req, NULL, 0);
+}
+
 void kho_guard_security_headers(h2o_req_t *req, bool tls)
 {
     add_header(req, "x-content-type-options", "nosniff");
@@ -110,6 +131,11 @@ void kho_guard_security_headers(h2o_req_t *req, bool tls)
                "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; object-src 'none'; "
                "base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
     add_header(req, "referrer-policy", "no-referrer");
+    /* the public API and the catalogue may be read from any web page (CORS):
+     * without credentials, so that no cookie of a signed-in user goes along;
+     * an API key in Authorization is the caller's own to send */
+    if (kho_guard_is_public_api(req->path.base, req->path.len))
+        add_header(req, "access-control-allow-origin", "*");
     if (tls)
         add_header(req, "strict-transport-security", "max-age=31536000");
 }

@@ -252,6 +252,8 @@ static void upload_done(h2o_req_t *req, void *data)
 {
     upload_t *u = data;
     if (u->rc == 0)
+        kho_server_index_soon(u->srv);
+    if (u->rc == 0)
         kho_guard_audit_event(u->rc_req, "upload", u->o.dataset,
                               json_pack("{s:I,s:I,s:I}", "version", (json_int_t)u->res.version, "rows_loaded",
                                         (json_int_t)u->res.rows_loaded, "rows_rejected",

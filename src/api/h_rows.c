@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/guard.h"
+#include "api/respcache.h"
 #include "api/server.h"
 #include "core/jsonw.h"
 #include "core/mem.h"
@@ -29,6 +30,9 @@ typedef struct rowsjob {
     kho_audit_caller_t caller;
     json_t *audit_details; /* the query, for the audit entry (owned) */
     char *next_prefix;     /* ".../rows?<params>&version=N&_after=" (owned) */
+    char *cache_key;       /* names the response when it may be cached (owned; NULL: it may not) */
+    char etag[24];         /* its ETag, "" when none */
+    bool anon, pinned;     /* an anonymous caller; the query names its version */
     int64_t budget_ms, min_group;
     /* results */
     int rc;
@@ -43,6 +47,7 @@ static void job_free(rowsjob_t *j)
     kho_version_info_free(&j->v);
     json_decref(j->audit_details);
     free(j->next_prefix);
+    free(j->cache_key);
     kho_buf_free(&j->out);
     free(j);
 }
@@ -157,6 +162,71 @@ static rowsjob_t *start(kho_reqctx_t *rc, bool agg)
     return j;
 }
 
+/* ---- ETags and the response cache ------------------------------------------------- *
+ *
+ * A JSON answer depends only on the dataset's version (immutable), how the caller
+ * sees it (masked or not), the endpoint and the query string: that is its cache
+ * key, and a hash of the key its ETag. Audited reads (restricted or personal
+ * data) get neither: each of them must reach the audit log and no copy is kept. */
+
+static void set_cache_key(kho_reqctx_t *rc, rowsjob_t *j, const char *endpoint)
+{
+    if (j->audit || j->q.format != KHO_OUT_JSON)
+        return;
+    h2o_req_t *req = rc->req;
+    kho_buf_t k = KHO_BUF_INIT;
+    kho_buf_printf(&k, "%s|%lld|%lld|%d|", endpoint, (long long)j->v.dataset_id, (long long)j->v.number,
+                   j->view.mask ? 1 : 0);
+    if (req->query_at != SIZE_MAX && req->query_at < req->path.len)
+        kho_buf_append(&k, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    j->cache_key = kho_buf_steal(&k, NULL);
+    j->anon = rc->who.user_id == 0;
+    j->pinned = kho_http_param(rc, "version") != NULL;
+    uint64_t h = 1469598103934665603ULL;
+    for (const char *p = j->cache_key; *p; p++) {
+        h ^= (unsigned char)*p;
+        h *= 1099511628211ULL;
+    }
+    snprintf(j->etag, sizeof j->etag, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Headers of a cacheable answer: its ETag, and for anonymous callers how long
+ * to keep it (a query naming its version never changes; one that does not
+ * changes when a version is published, so it is revalidated). */
+static void cache_headers(const rowsjob_t *j, h2o_req_t *req)
+{
+    if (!j->etag[0])
+        return;
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, j->etag, strlen(j->etag));
+    if (j->anon) {
+        const char *cc = j->pinned ? "public, max-age=31536000, immutable" : "public, no-cache";
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cc, strlen(cc));
+    }
+}
+
+/* Answer from the client's copy (304) or the cache; true when answered. */
+static bool answer_cached(kho_reqctx_t *rc, rowsjob_t *j)
+{
+    if (!j->cache_key)
+        return false;
+    h2o_req_t *req = rc->req;
+    const char *inm = kho_http_header(req, H2O_TOKEN_IF_NONE_MATCH);
+    if (inm && (strstr(inm, j->etag) || strcmp(inm, "*") == 0)) {
+        cache_headers(j, req);
+        req->res.status = 304;
+        req->res.reason = "Not Modified";
+        h2o_send_inline(req, NULL, 0);
+        return true;
+    }
+    size_t len = 0;
+    const char *body = kho_respcache_get(j->cache_key, &len);
+    if (!body)
+        return false;
+    cache_headers(j, req);
+    kho_http_send_json(req, 200, body, len);
+    return true;
+}
+
 static void audit(rowsjob_t *j, const char *action)
 {
     if (!j->audit || j->rc != 0)
@@ -249,10 +319,15 @@ static void build_page(kho_store_t *db, rowsjob_t *j)
 
 static void send_result(h2o_req_t *req, rowsjob_t *j)
 {
-    if (j->rc != 0)
+    if (j->rc != 0) {
         kho_http_send_error(req, &j->err, NULL);
-    else
-        kho_http_send_json(req, 200, j->out.data, j->out.len);
+        return;
+    }
+    if (j->cache_key) {
+        kho_respcache_put(j->cache_key, j->out.data, j->out.len); /* on the request's loop */
+        cache_headers(j, req);
+    }
+    kho_http_send_json(req, 200, j->out.data, j->out.len);
 }
 
 static void page_work(void *data)
@@ -350,6 +425,11 @@ void kho_h_rows(kho_reqctx_t *rc)
             job_free(j);
         return;
     }
+    set_cache_key(rc, j, "rows");
+    if (answer_cached(rc, j)) {
+        job_free(j);
+        return;
+    }
     if (simple(&j->q) && !j->q.count) {
         /* an index seek: answer on the loop */
         build_page(rc->db, j);
@@ -396,6 +476,11 @@ void kho_h_aggregate(kho_reqctx_t *rc)
     rowsjob_t *j = start(rc, true);
     if (!j)
         return;
+    set_cache_key(rc, j, "aggregate");
+    if (answer_cached(rc, j)) {
+        job_free(j);
+        return;
+    }
     if (kho_server_defer(rc, agg_work, agg_done, j) != 0)
         job_free(j);
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "api/guard.h"
 #include "api/h_audit.h"
 #include "api/h_auth.h"
 #include "api/h_datasets.h"
@@ -100,6 +101,11 @@ void kho_router_dispatch(kho_reqctx_t *rc)
     }
     h2o_iovec_t m = rc->req->method;
     bool head = h2o_memis(m.base, m.len, H2O_STRLIT("HEAD"));
+    if (h2o_memis(m.base, m.len, H2O_STRLIT("OPTIONS")) &&
+        kho_guard_is_public_api(rc->req->path_normalized.base, rc->req->path_normalized.len)) {
+        kho_guard_cors_preflight(rc->req);
+        return;
+    }
     char allow[64] = "";
     for (size_t i = 0; i < NROUTES; i++) {
         if (!match(rc, ROUTES[i].pattern))

@@ -30,11 +30,13 @@
 #include <openssl/ssl.h>
 
 #include "api/guard.h"
+#include "api/respcache.h"
 #include "api/router.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/pool.h"
 #include "warehouse/datadir.h"
+#include "warehouse/indexer.h"
 
 /* A client connection, tracked so that shutdown can close idle keep-alive
  * connections (h2o 2.2 has no shutdown hook for HTTP/1). */
@@ -80,6 +82,11 @@ struct kho_server {
     pthread_cond_t ready_cv;
     size_t ready;
     bool access_log;
+    /* the indexer thread (warehouse/indexer.h) */
+    pthread_t idx_tid;
+    bool idx_started, idx_stop, idx_kick;
+    pthread_mutex_t idx_mu;
+    pthread_cond_t idx_cv;
 };
 
 typedef struct job {
@@ -372,6 +379,56 @@ int kho_server_stream(kho_reqctx_t *rc, kho_stream_fn fn, void *data)
     }
     rc->loop->nstreams++;
     return 0;
+}
+
+/* ---- background indexing ------------------------------------------------------------ */
+
+#define INDEX_PERIOD_S 10
+
+static void *indexer_main(void *arg)
+{
+    kho_server_t *srv = arg;
+    for (;;) {
+        pthread_mutex_lock(&srv->idx_mu);
+        if (!srv->idx_kick && !srv->idx_stop) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += INDEX_PERIOD_S;
+            pthread_cond_timedwait(&srv->idx_cv, &srv->idx_mu, &until);
+        }
+        bool stop = srv->idx_stop;
+        srv->idx_kick = false;
+        pthread_mutex_unlock(&srv->idx_mu);
+        if (stop)
+            break;
+        /* one index per turn of the write lock, so that uploads interleave */
+        bool more = true;
+        while (more) {
+            int made = 0;
+            kho_err_t err;
+            kho_store_t *w = kho_server_writer_lock(srv);
+            int rc = kho_index_pending(w, 1, &made, &more, &err);
+            kho_server_writer_unlock(srv);
+            if (rc != 0) {
+                kho_warn("indexer: %s (will retry)", err.msg);
+                break;
+            }
+            pthread_mutex_lock(&srv->idx_mu);
+            stop = srv->idx_stop;
+            pthread_mutex_unlock(&srv->idx_mu);
+            if (stop)
+                break;
+        }
+    }
+    return NULL;
+}
+
+void kho_server_index_soon(kho_server_t *srv)
+{
+    pthread_mutex_lock(&srv->idx_mu);
+    srv->idx_kick = true;
+    pthread_cond_signal(&srv->idx_cv);
+    pthread_mutex_unlock(&srv->idx_mu);
 }
 
 kho_store_t *kho_server_worker_db(kho_server_t *srv)
@@ -699,6 +756,7 @@ static void *loop_main(void *arg)
     }
     kho_store_close(loop->db);
     loop->db = NULL;
+    kho_respcache_clear();
     return NULL;
 }
 
@@ -720,6 +778,7 @@ static void setup_h2o(kho_server_t *srv)
         snprintf(h2o_socket_buffer_mmap_settings.fn_template, sizeof h2o_socket_buffer_mmap_settings.fn_template,
                  "%.*s/body.XXXXXX", (int)sizeof tmpdir - 1, tmpdir);
     h2o_config_init(&srv->h2o);
+    kho_respcache_budget((size_t)kho_config_int(srv->cfg, "response_cache_mb") * 1024 * 1024);
     srv->h2o.max_request_entity_size = (size_t)kho_config_int(srv->cfg, "max_body_mb") * 1024 * 1024;
     srv->h2o.http1.upgrade_to_http2 = 0;
     srv->h2o.http2.graceful_shutdown_timeout = 0; /* no HTTP/2; nothing to wait for at shutdown */
@@ -732,6 +791,10 @@ static void setup_h2o(kho_server_t *srv)
     register_logger(&host->fallback_path);
     register_headers(pc, srv->ssl != NULL);
     register_headers(&host->fallback_path, srv->ssl != NULL);
+    /* gzip when the client accepts it, for compressible types (JSON, CSV, text)
+     * that are not already encoded (the embedded assets carry their own) */
+    h2o_compress_args_t gz = {.min_size = 256, .gzip = {.quality = 1}, .brotli = {.quality = -1}};
+    h2o_compress_register(pc, &gz);
 }
 
 /* TLS 1.2+ with the certificate chain and key of the settings; HTTP/1.1 only
@@ -825,6 +888,10 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
             break;
         started++;
     }
+    pthread_mutex_init(&srv.idx_mu, NULL);
+    pthread_cond_init(&srv.idx_cv, NULL);
+    srv.idx_kick = true; /* a first pass at start */
+    srv.idx_started = pthread_create(&srv.idx_tid, NULL, indexer_main, &srv) == 0;
     pthread_mutex_lock(&srv.ready_mu);
     while (srv.ready < started)
         pthread_cond_wait(&srv.ready_cv, &srv.ready_mu);
@@ -850,6 +917,14 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
     stop_loops(&srv);
     for (size_t i = 0; i < started; i++)
         pthread_join(srv.loops[i].tid, NULL);
+    pthread_mutex_lock(&srv.idx_mu);
+    srv.idx_stop = true;
+    pthread_cond_signal(&srv.idx_cv);
+    pthread_mutex_unlock(&srv.idx_mu);
+    if (srv.idx_started)
+        pthread_join(srv.idx_tid, NULL);
+    pthread_mutex_destroy(&srv.idx_mu);
+    pthread_cond_destroy(&srv.idx_cv);
     kho_pool_free(srv.pool);
     free(srv.wdb);
     pthread_mutex_destroy(&srv.ready_mu);

@@ -72,6 +72,10 @@ int kho_stream_write(kho_stream_t *st, const void *p, size_t n);
 void kho_stream_error(kho_stream_t *st, const kho_err_t *err);
 void kho_stream_abort(kho_stream_t *st);
 
+/* Ask the background indexer (warehouse/indexer.h) to look for versions
+ * without their indexes now rather than at its next period. Any thread. */
+void kho_server_index_soon(kho_server_t *srv);
+
 /* The calling worker thread's own read-only connection, or NULL when called
  * from elsewhere (or when it could not be opened). */
 kho_store_t *kho_server_worker_db(kho_server_t *srv);

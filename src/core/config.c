@@ -38,6 +38,7 @@ static const key_doc_t KEYS[] = {
     {"rows_default_limit", "100", "int", "rows per page when a request gives no _limit"},
     {"rows_max_limit", "10000", "int", "largest _limit accepted on row pages"},
     {"query_time_limit_ms", "2000", "int", "time limit of a filtered row query, count, facet or aggregate"},
+    {"response_cache_mb", "32", "int", "memory of each event loop's cache of answers over immutable versions (0: off)"},
     {"shutdown_timeout_s", "30", "int",
      "how long a graceful shutdown waits for clients once the work in flight (uploads) has finished"},
     {"log_level", "info", "str", "debug, info, warn, error or off"},

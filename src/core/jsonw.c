@@ -52,6 +52,20 @@ size_t kho_fmt_double(char *out, size_t size, double v)
         return (size_t)snprintf(out, size, "0");
     if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v)
         return (size_t)snprintf(out, size, "%lld", (long long)v);
+    /* Fast path for values with a few decimals (money, rates, measures): with
+     * m = v·10^k rounded, m < 2^53 and 10^k exact, the division m / 10^k is
+     * correctly rounded, so when it gives v back the decimal m·10^-k reads back
+     * as v; the smallest such k is the shortest form. */
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+    double a = fabs(v);
+    for (int k = 1; k <= 6 && a < 1e9; k++) {
+        double scaled = a * pow10[k];
+        long long m = llround(scaled);
+        if ((double)m / pow10[k] != a)
+            continue;
+        long long ip = m / (long long)pow10[k], fp = m % (long long)pow10[k];
+        return (size_t)snprintf(out, size, "%s%lld.%0*lld", v < 0 ? "-" : "", ip, k, fp);
+    }
     /* %.15g reads back for most values and its trailing zeros are dropped, so it
      * is the shortest form for numbers that came from decimal text; otherwise
      * 16 or 17 digits. Only a 15-digit result can hide a shorter form (5e-324):

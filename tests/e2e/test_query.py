@@ -503,3 +503,106 @@ def test_restricted_queries_are_audited(env):
     assert last["target"] == TCXH and last["details"]["query"]["ma_xa"] == "11953", last
     assert last["details"]["rows"] == 5 and last["details"].get("purpose") == "kiem tra", last
     assert any(e["details"]["rows"] == exported and e["details"]["query"]["ma_xa"] == "12031" for e in ex), ex
+
+
+# ---- HTTP: ETag, cache, gzip, CORS ------------------------------------------------------------
+
+
+def test_etag_and_not_modified(env):
+    srv = srv_of(env)
+    path = f"{ROWS}?ma_xa=11953&_sort=-so_ho_so_tiep_nhan&_limit=5"
+    r1 = get(srv, path)
+    etag = r1.header("ETag")
+    assert etag and etag.startswith('"'), r1.headers
+    assert r1.header("Cache-Control") == "public, no-cache", r1.headers
+    r2 = get(srv, path)  # the second answer comes from the cache: the same bytes
+    assert r2.body == r1.body and r2.header("ETag") == etag
+    r3 = srv.get(path, headers={"If-None-Match": etag})
+    assert r3.status == 304 and r3.body == b"" and r3.header("ETag") == etag, r3
+    assert srv.get(path, headers={"If-None-Match": '"other"'}).status == 200
+    # a pinned version may be kept for good; another query has another ETag
+    r4 = get(srv, path + "&version=1")
+    assert r4.header("Cache-Control") == "public, max-age=31536000, immutable" and r4.header("ETag") != etag
+    # aggregates too
+    a = get(srv, f"/api/v1/datasets/{HSDVC}/aggregate?group=linh_vuc")
+    assert srv.get(f"/api/v1/datasets/{HSDVC}/aggregate?group=linh_vuc",
+                   headers={"If-None-Match": a.header("ETag")}).status == 304
+    # a signed-in caller's answers are private; audited reads have no ETag and are never kept
+    r5 = get(srv, path, auth=True)
+    assert r5.header("Cache-Control") == "private, no-store", r5.headers
+    r6 = get(srv, f"/api/v1/datasets/{TCXH}/rows?_limit=1", auth=True)
+    assert r6.header("ETag") is None, r6.headers
+
+
+def test_a_new_version_is_never_served_stale(env):
+    srv = srv_of(env)
+    ds = "q-stale"
+    assert srv.post(f"/api/v1/datasets/{ds}/versions", "n\n1\n2\n").status == 201
+    path = f"/api/v1/datasets/{ds}/rows?n__gt=0"
+    r1 = get(srv, path)
+    assert [x["n"] for x in r1.json()["rows"]] == [1, 2]
+    get(srv, path)  # cached now
+    assert srv.post(f"/api/v1/datasets/{ds}/versions", "n\n7\n8\n9\n").status == 201
+    r2 = get(srv, path)
+    assert [x["n"] for x in r2.json()["rows"]] == [7, 8, 9] and r2.header("ETag") != r1.header("ETag")
+    assert srv.get(path, headers={"If-None-Match": r1.header("ETag")}).status == 200
+    # a reclassification hides it from anonymous callers at once, cached or not
+    r = srv.request("PATCH", f"/api/v1/datasets/{ds}", body=json.dumps({"sharing": "private"}).encode(),
+                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {env.admin_key}"})
+    assert r.status == 200, r
+    assert srv.get(path).status == 404
+
+
+def test_gzip_and_cors(env):
+    import gzip
+    srv = srv_of(env)
+    r = srv.get(f"{ROWS}?_limit=500", headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200 and r.header("Content-Encoding") == "gzip", r.headers
+    plain = get(srv, f"{ROWS}?_limit=500").body
+    assert gzip.decompress(r.body) == plain and len(r.body) < len(plain) / 3
+    r = srv.get(f"{ROWS}?_format=csv", headers={"Accept-Encoding": "gzip"})
+    assert r.header("Content-Encoding") == "gzip" and gzip.decompress(r.body).count(b"\r\n") == 5201
+    # CORS: the public API may be read from any page, without credentials
+    r = get(srv, ROWS + "?_limit=1", headers={"Origin": "https://example.org"})
+    assert r.header("Access-Control-Allow-Origin") == "*" and r.header("Access-Control-Allow-Credentials") is None
+    r = srv.request("OPTIONS", ROWS, headers={"Origin": "https://example.org",
+                                              "Access-Control-Request-Method": "GET",
+                                              "Access-Control-Request-Headers": "authorization"})
+    assert r.status == 204 and "Authorization" in r.header("Access-Control-Allow-Headers"), (r, r.headers)
+    assert get(srv, "/").header("Access-Control-Allow-Origin") is None
+
+
+def test_indexes_are_made_in_the_background(env):
+    """After an upload the server indexes the new version's columns (not the encrypted ones), and
+    filters then use them: the query plan of an equality filter is an index search."""
+    import sqlite3
+    import time
+    srv = srv_of(env)
+    ds = "q-index"
+    assert srv.post(f"/api/v1/datasets/{ds}/versions",
+                    "nhom,so\n" + "".join(f"n{i % 50},{i}\n" for i in range(1000))).status == 201
+    con = sqlite3.connect(f"file:{os.path.join(env.data, 'kho.db')}?mode=ro", uri=True)
+    table = con.execute("SELECT v.table_name FROM versions v JOIN datasets d ON d.id = v.dataset_id "
+                        "WHERE d.slug = ?", (ds,)).fetchone()[0]
+    deadline = time.time() + env.slow(30)
+    names = set()
+    while time.time() < deadline:
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
+                                           (table,))}
+        if {f"ix_{table}_nhom", f"ix_{table}_so"} <= names:
+            break
+        time.sleep(0.2)
+    assert {f"ix_{table}_nhom", f"ix_{table}_so"} <= names, names
+    plan = " ".join(r[-1] for r in con.execute(f'EXPLAIN QUERY PLAN SELECT t._row FROM "{table}" AS t '
+                                               f"WHERE t.nhom = 'n7' ORDER BY t._row LIMIT 101"))
+    assert f"ix_{table}_nhom" in plan and "TEMP B-TREE" not in plan, plan
+    con.close()
+    rows = js(srv, f"/api/v1/datasets/{ds}/rows?nhom=n7")["rows"]
+    assert [r["so"] for r in rows] == list(range(7, 1000, 50))
+    # the encrypted columns of the private demo dataset get none
+    con = sqlite3.connect(f"file:{os.path.join(env.data, 'kho.db')}?mode=ro", uri=True)
+    tcxh = con.execute("SELECT v.table_name FROM versions v JOIN datasets d ON d.id = v.dataset_id "
+                       "WHERE d.slug = ?", (TCXH,)).fetchone()[0]
+    idx = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (tcxh,))}
+    con.close()
+    assert f"ix_{tcxh}_ma_xa" in idx and f"ix_{tcxh}_so_dinh_danh_ca_nhan" not in idx, idx

@@ -180,6 +180,47 @@ static void test_fmt_double_integers(void **state)
     }
 }
 
+/* Values with a few decimals (the fast path): they read back, and no shorter
+ * %g form (fewer significant digits) reads back. */
+static void test_fmt_double_decimals_are_shortest(void **state)
+{
+    (void)state;
+    unsigned long long x = 88172645463325252ULL;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        int k = 1 + (int)(x % 6);
+        double scale = 1;
+        for (int j = 0; j < k; j++)
+            scale *= 10;
+        double v = (double)(long long)(x % 1000000000000ULL) / scale * ((x >> 40) & 1 ? -1 : 1);
+        if (v == (double)(long long)v)
+            continue; /* whole numbers print in full, without exponent (tested above) */
+        char out[64], g[64];
+        size_t n = kho_fmt_double(out, sizeof out, v);
+        if (strtod(out, NULL) != v)
+            fail_msg("kho_fmt_double(%.17g) = \"%s\" does not read back", v, out);
+        /* the fewest significant digits any %g form needs */
+        int p = 1;
+        while (p < 17) {
+            snprintf(g, sizeof g, "%.*g", p, v);
+            if (strtod(g, NULL) == v)
+                break;
+            p++;
+        }
+        size_t digits = 0;
+        for (size_t j = 0; j < n; j++)
+            digits += out[j] >= '0' && out[j] <= '9';
+        /* leading zeros of 0.00x count as digits in ours; allow them */
+        size_t lead = 0;
+        for (size_t j = out[0] == '-' ? 1 : 0; j < n && (out[j] == '0' || out[j] == '.'); j++)
+            lead += out[j] == '0';
+        if (digits - lead > (size_t)p)
+            fail_msg("kho_fmt_double(%.17g) = \"%s\": %zu digits, %%.%dg reads back", v, out, digits - lead, p);
+    }
+}
+
 static void test_fmt_double_round_trips(void **state)
 {
     (void)state;
@@ -391,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_escape_quotes_and_backslash), cmocka_unit_test(test_escape_control_characters),
         cmocka_unit_test(test_utf8_passes_through),         cmocka_unit_test(test_long_string_with_many_escapes),
         cmocka_unit_test(test_fmt_double_shortest),         cmocka_unit_test(test_fmt_double_integers),
+        cmocka_unit_test(test_fmt_double_decimals_are_shortest),
         cmocka_unit_test(test_fmt_double_round_trips),      cmocka_unit_test(test_json_double_and_int),
         cmocka_unit_test(test_dump_compact_round_trips),    cmocka_unit_test(test_dump_exact_text),
         cmocka_unit_test(test_dump_indented_round_trips),   cmocka_unit_test(test_dump_reals_shortest_and_scalars),
