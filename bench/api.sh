@@ -39,12 +39,18 @@ with open(path, "w", encoding="utf-8") as f:
                 f"{random.random() * 100:.2f},2025-{1 + i % 12:02d}-{1 + i % 28:02d}\n")
 PY
 $KHO import "$OUT/b.csv" --dataset bench-api --title "Bench" --data "$D" >/dev/null
-KHO_ACCESS_LOG=off KHO_RATE_PUBLIC=off $KHO serve --data "$D" --listen 127.0.0.1:$PORT --threads 2 2>"$OUT/serve.log" &
-KPID=$!
+serve() { # extra environment for the server...
+  env KHO_ACCESS_LOG=off KHO_RATE_PUBLIC=off "$@" $KHO serve --data "$D" --listen 127.0.0.1:$PORT --threads 2 \
+    2>>"$OUT/serve.log" &
+  KPID=$!
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
+}
+restart() { kill $KPID; wait $KPID 2>/dev/null || true; serve "$@"; }
+: > "$OUT/serve.log"
+serve KHO_RESPONSE_CACHE_MB=0
 www=$(mktemp -d); chmod 755 "$www"
 cleanup() { kill $KPID ${NPID:-} 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$www"; }
 trap cleanup EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
 # wait for the background index on nhom
 for _ in $(seq 1 600); do
   n=$(sqlite3 "file:$D/kho.db?mode=ro" "SELECT count(*) FROM sqlite_master WHERE type='index' AND name LIKE 'ix_%_nhom'" 2>/dev/null || echo 0)
@@ -100,12 +106,20 @@ case_vs_nginx() { # name, file for nginx, kho wrk args...
     "$name" "$bytes" "$n_rps" "$n_p99" "$k_rps" "$k_p99" "$(echo "$k_rps / $n_rps" | bc -l)"
 }
 echo "dataset: $ROWS rows, $NGROUPS distinct values of nhom; wrk -t2 -c64 -d$DUR on the same 2 cores"
-# warm-up (not counted)
-wrk -t2 -c64 -d2s -s "$OUT/b1.lua" "$B" >/dev/null
+# b1 and d measure the query itself: the response cache is off (response_cache_mb=0)
+echo "-- response cache off"
+wrk -t2 -c64 -d2s -s "$OUT/b1.lua" "$B" >/dev/null   # warm-up, not counted
 case_vs_nginx b1 b1.json -s "$OUT/b1.lua" "$B"
+if [ $HAVE_CKAN = 1 ]; then case_vs_nginx d d.json -s "$OUT/d.lua" "$B"; else echo "d    CKAN datastore_search not available in this build: skipped"; fi
+case_vs_nginx c c.json "$B$C"
+# with the cache on (the default): a popular query, the aggregate, and b1's cycle again
+echo "-- response cache on (default, 32 MiB per event loop)"
+restart
+for u in "$B$B2" "$B$C"; do wrk -t2 -c64 -d2s "$u" >/dev/null; done   # warm-up, not counted
+wrk -t2 -c64 -d2s -s "$OUT/b1.lua" "$B" >/dev/null
 case_vs_nginx b2 b2.json "$B$B2"
 case_vs_nginx c c.json "$B$C"
-if [ $HAVE_CKAN = 1 ]; then case_vs_nginx d d.json -s "$OUT/d.lua" "$B"; else echo "d    CKAN datastore_search not available in this build: skipped"; fi
+case_vs_nginx b1 b1.json -s "$OUT/b1.lua" "$B"
 
 # ---- export: 1,000,000 rows as CSV ----------------------------------------------------------
 kill $KPID; wait $KPID 2>/dev/null || true
@@ -117,9 +131,7 @@ with open(sys.argv[1], "w", encoding="utf-8") as f:
         f.write(f"{i},Doanh nghiệp số {i} phường Phố Hiến,{i * 7 % 100003},{i % 1000 / 8},2025-{1 + i % 12:02d}-15\n")
 PY
 $KHO import "$OUT/e.csv" --dataset bench-export --data "$D" >/dev/null
-KHO_ACCESS_LOG=off KHO_RATE_PUBLIC=off $KHO serve --data "$D" --listen 127.0.0.1:$PORT --threads 2 2>>"$OUT/serve.log" &
-KPID=$!
-for _ in $(seq 1 100); do curl -sf "$B/healthz" >/dev/null && break; sleep 0.1; done
+serve
 # anonymous memory (heap, stacks): SQLite's memory-mapped database pages count in VmRSS as
 # file-backed pages the kernel can drop at will, so they are reported apart
 rss() { awk '/RssAnon/ {print $2}' /proc/$KPID/status; }

@@ -32,6 +32,7 @@ typedef struct rowsjob {
     char *next_prefix;     /* ".../rows?<params>&version=N&_after=" (owned) */
     char *cache_key;       /* names the response when it may be cached (owned; NULL: it may not) */
     char etag[24];         /* its ETag, "" when none */
+    char *fast_key;        /* the anonymous fast path's key (owned; NULL: none) */
     bool anon, pinned;     /* an anonymous caller; the query names its version */
     int64_t budget_ms, min_group;
     /* results */
@@ -48,6 +49,7 @@ static void job_free(rowsjob_t *j)
     json_decref(j->audit_details);
     free(j->next_prefix);
     free(j->cache_key);
+    free(j->fast_key);
     kho_buf_free(&j->out);
     free(j);
 }
@@ -204,6 +206,55 @@ static void cache_headers(const rowsjob_t *j, h2o_req_t *req)
     }
 }
 
+/* The fast path for anonymous callers: before any catalog lookup, the answer
+ * kept under the request's own path and query, valid while the database has
+ * not changed at all since (SQLite's data_version of this loop's connection:
+ * any commit of any other connection changes it, so a new version, a
+ * reclassification or a grant makes every such entry unreachable). The entry
+ * holds the ETag, a flag for a pinned version, then the body. */
+static bool fast_key(kho_reqctx_t *rc, kho_buf_t *key)
+{
+    h2o_req_t *req = rc->req;
+    if (rc->who.user_id != 0 || !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
+        kho_http_header(req, H2O_TOKEN_ACCEPT) || kho_http_header_str(req, "x-purpose"))
+        return false;
+    int64_t dv = 0;
+    kho_err_t err;
+    if (kho_store_data_version(rc->db, &dv, &err) != 0)
+        return false;
+    kho_buf_printf(key, "fast|%lld|", (long long)dv);
+    kho_buf_append(key, req->path.base, req->path.len);
+    return true;
+}
+
+static bool answer_fast(kho_reqctx_t *rc, const char *key)
+{
+    size_t len = 0;
+    const char *e = kho_respcache_get(key, &len);
+    const char *nl = e ? memchr(e, '\n', len) : NULL;
+    if (!nl || nl + 2 > e + len)
+        return false;
+    h2o_req_t *req = rc->req;
+    char etag[24];
+    snprintf(etag, sizeof etag, "%.*s", (int)(nl - e), e);
+    bool pinned = nl[1] == 'p';
+    const char *body = nl + 2;
+    size_t blen = len - (size_t)(body - e);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base,
+                   strlen(etag));
+    const char *cc = pinned ? "public, max-age=31536000, immutable" : "public, no-cache";
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cc, strlen(cc));
+    const char *inm = kho_http_header(req, H2O_TOKEN_IF_NONE_MATCH);
+    if (inm && strstr(inm, etag)) {
+        req->res.status = 304;
+        req->res.reason = "Not Modified";
+        h2o_send_inline(req, NULL, 0);
+        return true;
+    }
+    kho_http_send_json(req, 200, body, blen);
+    return true;
+}
+
 /* Answer from the client's copy (304) or the cache; true when answered. */
 static bool answer_cached(kho_reqctx_t *rc, rowsjob_t *j)
 {
@@ -326,6 +377,13 @@ static void send_result(h2o_req_t *req, rowsjob_t *j)
     if (j->cache_key) {
         kho_respcache_put(j->cache_key, j->out.data, j->out.len); /* on the request's loop */
         cache_headers(j, req);
+        if (j->fast_key && j->anon) {
+            kho_buf_t e = KHO_BUF_INIT;
+            kho_buf_printf(&e, "%s\n%c", j->etag, j->pinned ? 'p' : '-');
+            kho_buf_append(&e, j->out.data, j->out.len);
+            kho_respcache_put(j->fast_key, e.data, e.len);
+            kho_buf_free(&e);
+        }
     }
     kho_http_send_json(req, 200, j->out.data, j->out.len);
 }
@@ -417,9 +475,19 @@ static void export_fn(kho_stream_t *st, void *data)
 
 void kho_h_rows(kho_reqctx_t *rc)
 {
-    rowsjob_t *j = start(rc, false);
-    if (!j)
+    kho_buf_t fk = KHO_BUF_INIT;
+    bool fast = fast_key(rc, &fk);
+    if (fast && answer_fast(rc, fk.data)) {
+        kho_buf_free(&fk);
         return;
+    }
+    rowsjob_t *j = start(rc, false);
+    if (!j) {
+        kho_buf_free(&fk);
+        return;
+    }
+    j->fast_key = fast ? kho_buf_steal(&fk, NULL) : NULL;
+    kho_buf_free(&fk);
     if (j->q.format != KHO_OUT_JSON) {
         if (kho_server_stream(rc, export_fn, j) != 0)
             job_free(j);
@@ -473,9 +541,19 @@ static void agg_done(h2o_req_t *req, void *data)
 
 void kho_h_aggregate(kho_reqctx_t *rc)
 {
-    rowsjob_t *j = start(rc, true);
-    if (!j)
+    kho_buf_t fk = KHO_BUF_INIT;
+    bool fast = fast_key(rc, &fk);
+    if (fast && answer_fast(rc, fk.data)) {
+        kho_buf_free(&fk);
         return;
+    }
+    rowsjob_t *j = start(rc, true);
+    if (!j) {
+        kho_buf_free(&fk);
+        return;
+    }
+    j->fast_key = fast ? kho_buf_steal(&fk, NULL) : NULL;
+    kho_buf_free(&fk);
     set_cache_key(rc, j, "aggregate");
     if (answer_cached(rc, j)) {
         job_free(j);

@@ -129,6 +129,19 @@ void kho_store_deadline(kho_store_t *s, int64_t ms)
     sqlite3_progress_handler(s->db, 4000, progress, s);
 }
 
+int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_cached(s, "PRAGMA data_version", &st, err);
+    if (rc != 0)
+        return rc;
+    rc = kho_stmt_step(st, err);
+    if (rc == KHO_STEP_ROW)
+        *out = kho_stmt_col_int(st, 0);
+    kho_stmt_reset(st);
+    return rc == KHO_STEP_ROW ? 0 : rc < 0 ? rc : kho_err_set(err, KHO_EINTERNAL, "no data_version");
+}
+
 bool kho_store_timed_out(const kho_store_t *s)
 {
     return s->timed_out;

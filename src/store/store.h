@@ -64,6 +64,10 @@ void kho_store_snapshot_end(kho_store_t *s);
  * their step fails with KHO_ETIMEOUT (kind "timeout"). ms <= 0 removes the
  * limit. Checked every few thousand virtual-machine steps. */
 void kho_store_deadline(kho_store_t *s, int64_t ms);
+/* SQLite's data_version of this connection: it changes whenever another
+ * connection (of this process or another) has committed a change since. */
+int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err) KHO_WUR;
+
 /* True when the last limit set stopped a statement. */
 bool kho_store_timed_out(const kho_store_t *s);
 
