@@ -54,22 +54,6 @@ static void job_free(rowsjob_t *j)
     free(j);
 }
 
-/* Append s percent-encoded for a query string (unreserved characters kept). */
-static void url_encode(kho_buf_t *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-            *p == '_' || *p == '.' || *p == '~' || *p == ',')
-            kho_buf_putc(b, (char)*p);
-        else {
-            kho_buf_putc(b, '%');
-            kho_buf_putc(b, hex[*p >> 4]);
-            kho_buf_putc(b, hex[*p & 15]);
-        }
-    }
-}
-
 /* The output format asked by Accept when _format is not given. */
 static int accept_format(kho_reqctx_t *rc)
 {
@@ -147,15 +131,15 @@ static rowsjob_t *start(kho_reqctx_t *rc, bool agg)
         /* the next page: the same parameters, the version pinned, a new cursor */
         kho_buf_t b = KHO_BUF_INIT;
         kho_buf_puts(&b, "/api/v1/datasets/");
-        url_encode(&b, j->slug);
+        kho_http_url_encode(&b, j->slug);
         kho_buf_puts(&b, "/rows?");
         for (size_t i = 0; i < rc->nparams; i++) {
             const char *k = rc->params[i].key;
             if (strcmp(k, "_after") == 0 || strcmp(k, "version") == 0 || strcmp(k, "_offset") == 0)
                 continue;
-            url_encode(&b, k);
+            kho_http_url_encode(&b, k);
             kho_buf_putc(&b, '=');
-            url_encode(&b, rc->params[i].val);
+            kho_http_url_encode(&b, rc->params[i].val);
             kho_buf_putc(&b, '&');
         }
         kho_buf_printf(&b, "version=%lld&_after=", (long long)j->v.number);

@@ -214,6 +214,21 @@ bool kho_http_peer_is_loopback(h2o_req_t *req)
     return false;
 }
 
+void kho_http_url_encode(kho_buf_t *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+            *p == '_' || *p == '.' || *p == '~' || *p == ',')
+            kho_buf_putc(b, (char)*p);
+        else {
+            kho_buf_putc(b, '%');
+            kho_buf_putc(b, hex[*p >> 4]);
+            kho_buf_putc(b, hex[*p & 15]);
+        }
+    }
+}
+
 int kho_http_status(int code)
 {
     switch (code) {

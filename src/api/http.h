@@ -76,6 +76,10 @@ const char *kho_http_header_str(h2o_req_t *req, const char *name);
 /* True when the client connected from 127.0.0.0/8 or ::1. */
 bool kho_http_peer_is_loopback(h2o_req_t *req);
 
+/* Append s percent-encoded for a URL's query string (RFC 3986 unreserved
+ * characters and ',' kept as they are). */
+void kho_http_url_encode(kho_buf_t *b, const char *s);
+
 /* The HTTP status of a kho error code. */
 int kho_http_status(int code);
 /* Send a JSON body (copied) with the given status. */

@@ -33,7 +33,7 @@ const char *kho_outfmt_mime(kho_outfmt_t f)
     }
 }
 
-static void csv_field(kho_buf_t *b, const char *s, size_t n)
+void kho_csv_field(kho_buf_t *b, const char *s, size_t n)
 {
     /* quote what a reader would otherwise trim or split on */
     bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ' || s[0] == '\t' || s[n - 1] == '\t');
@@ -87,7 +87,7 @@ static void csv_value(kho_buf_t *b, kho_stmt_t *st, int i, kho_type_t t)
         n = kho_fmt_double(tmp, sizeof tmp, kho_stmt_col_double(st, i));
         kho_buf_append(b, tmp, n);
         return;
-    default: csv_field(b, kho_stmt_col_text(st, i), kho_stmt_col_bytes(st, i));
+    default: kho_csv_field(b, kho_stmt_col_text(st, i), kho_stmt_col_bytes(st, i));
     }
 }
 
@@ -277,7 +277,7 @@ static int csv_cell(kho_rowfmt_t *r, kho_buf_t *b, kho_stmt_t *st, size_t k, kho
     case OUT_NULL: break;
     case OUT_NATIVE: csv_value(b, st, (int)k + 1, r->v->cols[r->map[k]].type); break;
     case OUT_LITERAL: kho_buf_append(b, s, n); break;
-    case OUT_STR: csv_field(b, s, n); break;
+    case OUT_STR: kho_csv_field(b, s, n); break;
     }
     return 0;
 }
@@ -332,7 +332,7 @@ void kho_rowfmt_csv_header(const kho_rowfmt_t *r, kho_buf_t *b)
         if (k)
             kho_buf_putc(b, ',');
         const char *name = r->v->cols[r->map[k]].name;
-        csv_field(b, name, strlen(name));
+        kho_csv_field(b, name, strlen(name));
     }
     kho_buf_append(b, "\r\n", 2);
 }

@@ -72,6 +72,10 @@ int kho_rowfmt_csv(kho_rowfmt_t *r, kho_stmt_t *st, kho_buf_t *out, kho_err_t *e
 /* the names of the output columns, CRLF */
 void kho_rowfmt_csv_header(const kho_rowfmt_t *r, kho_buf_t *out);
 
+/* Append one CSV field (RFC 4180): quoted when it holds a comma, a quote, a
+ * line break or leading/trailing blanks, quotes doubled. */
+void kho_csv_field(kho_buf_t *b, const char *s, size_t n);
+
 /* True when a version has columns tagged personal or sensitive. */
 bool kho_rows_has_personal(const kho_version_info_t *v);
 
