@@ -9,6 +9,7 @@
 #include "api/h_datasets.h"
 #include "api/h_misc.h"
 #include "api/h_rows.h"
+#include "api/h_sql.h"
 #include "api/h_static.h"
 #include "api/h_units.h"
 
@@ -44,6 +45,9 @@ static const kho_route_t ROUTES[] = {
     {"POST", "/api/v1/datasets/{id}/grants", kho_h_grant_add, ACCOUNT},
     {"DELETE", "/api/v1/datasets/{id}/grants/{grantee}", kho_h_grant_remove, ACCOUNT},
     {"GET", "/api/v1/organisations", kho_h_organisations, {0}},
+    {"GET", "/api/v1/sql", kho_h_sql, {0}},
+    {"POST", "/api/v1/sql", kho_h_sql, {0}},
+    {"GET", "/api/v1/sql/tables", kho_h_sql_tables, {0}},
     {"GET", "/api/v1/units", kho_h_units_search, {0}},
     {"GET", "/api/v1/units/gaps", kho_h_units_gaps, {0}},
     {"GET", "/api/v1/units/{code}", kho_h_unit, {0}},
