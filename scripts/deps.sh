@@ -6,14 +6,15 @@ set -euo pipefail
 
 level=${1:-build}
 # nodejs and npm: the build embeds the portal's assets (scripts/embed.mjs) and the chart library
-# from npm (package-lock.json); chromium and a font with Vietnamese letters: the browser tests.
+# from npm (package-lock.json); chromium and a font with Vietnamese letters: the browser tests;
+# python3-rdflib: the DCAT test reads the JSON-LD catalogue as RDF.
 pkgs=(make gcc pkg-config libc6-dev
       libh2o-dev libh2o-evloop-dev libssl-dev zlib1g-dev
       libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev
       nodejs npm)
 case "$level" in
   build) ;;
-  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps openssl
+  test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl python3-rdflib sqlite3 procps openssl
                chromium fonts-dejavu-core) ;;
   bench) pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps
                 wrk nginx-light hyperfine time) ;;

@@ -104,7 +104,7 @@ static void add_header(h2o_req_t *req, const char *name, const char *value)
 
 bool kho_guard_is_public_api(const char *path, size_t n)
 {
-    static const char *const prefixes[] = {"/api/v1/", "/api/3/", "/catalog.jsonld"};
+    static const char *const prefixes[] = {"/api/v1/", "/api/3/", "/api/action/", "/catalog.jsonld"};
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
         size_t pl = strlen(prefixes[i]);
         if (n >= pl && memcmp(path, prefixes[i], pl) == 0)
@@ -257,13 +257,17 @@ static int identify(kho_reqctx_t *rc)
     h2o_req_t *req = rc->req;
     kho_principal_public(&rc->who);
     const char *authz = kho_http_header(req, H2O_TOKEN_AUTHORIZATION);
+    if (!authz)
+        authz = kho_http_header_str(req, "x-ckan-api-key"); /* CKAN's clients' other header */
     kho_err_t err;
     if (authz) {
-        if (strncasecmp(authz, "Bearer ", 7) != 0) {
+        /* "Bearer kho_...", or the bare key as CKAN's clients send it */
+        bool bare = strncmp(authz, "kho_", 4) == 0;
+        if (!bare && strncasecmp(authz, "Bearer ", 7) != 0) {
             (void)rate_limit(rc, NULL);
             return refuse(rc, KHO_EUNAUTH, "bad_credentials", "send an API key as 'Authorization: Bearer kho_...'");
         }
-        const char *key = authz + 7;
+        const char *key = bare ? authz : authz + 7;
         while (*key == ' ')
             key++;
         if (kho_key_authenticate(rc->db, key, &rc->who, &err) != 0) {

@@ -66,8 +66,8 @@ typedef struct kho_rule {
     bool login;       /* the sign-in endpoint: the login rate limit applies */
 } kho_rule_t;
 
-/* True for the paths of the public API (/api/v1/..., CKAN's /api/3/...,
- * /catalog.jsonld): their responses carry Access-Control-Allow-Origin: *. */
+/* True for the paths of the public API (/api/v1/..., CKAN's /api/3/... and
+ * /api/action/..., /catalog.jsonld): their responses carry Access-Control-Allow-Origin: *. */
 bool kho_guard_is_public_api(const char *path, size_t n);
 /* Answer a CORS preflight (OPTIONS) on the public API: 204 with the methods and
  * headers a cross-origin page may use (never credentials). */

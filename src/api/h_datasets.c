@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "api/guard.h"
+#include "api/h_dcat.h"
 #include "api/server.h"
 #include "core/jsonw.h"
 #include "core/mem.h"
@@ -48,6 +49,11 @@ void kho_h_datasets_list(kho_reqctx_t *rc)
 void kho_h_dataset(kho_reqctx_t *rc)
 {
     static const char *const allowed[] = {NULL};
+    size_t n = strlen(rc->var[0]);
+    if (n > 7 && strcmp(rc->var[0] + n - 7, ".jsonld") == 0) { /* {id}.jsonld: the DCAT-AP view (h_dcat.h) */
+        kho_h_dcat_dataset(rc);
+        return;
+    }
     kho_err_t err;
     json_t *out = NULL;
     kho_decision_t d;

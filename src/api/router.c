@@ -6,10 +6,13 @@
 #include "api/guard.h"
 #include "api/h_audit.h"
 #include "api/h_auth.h"
+#include "api/h_ckan.h"
 #include "api/h_datasets.h"
+#include "api/h_dcat.h"
 #include "api/h_misc.h"
-#include "api/h_rows.h"
+#include "api/h_openapi.h"
 #include "api/h_sql.h"
+#include "api/h_rows.h"
 #include "api/h_static.h"
 #include "api/h_units.h"
 
@@ -21,6 +24,7 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/", kho_h_page_catalogue, {0}},
     {"GET", "/datasets/{id}", kho_h_page_dataset, {0}},
     {"GET", "/sql", kho_h_page_sql, {0}},
+    {"GET", "/api", kho_h_page_api, {0}},
     {"GET", "/static/*", kho_h_static, {0}},
     {"GET", "/healthz", kho_h_health, {0}},
     {"GET", "/api/v1", kho_h_api_index, {0}},
@@ -58,6 +62,13 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/api/v1/audit/entries", kho_h_audit_entries, READ_AUDIT},
     {"GET", "/audit/checkpoint", kho_h_audit_checkpoint, {0}},
     {"GET", "/audit/tile/*", kho_h_audit_tile, {0}},
+    /* the open-data interfaces: CKAN's Action API (docs/ckan.md), DCAT-AP, OpenAPI */
+    {"GET", "/api/v1/openapi.json", kho_h_openapi, {0}},
+    {"GET", "/catalog.jsonld", kho_h_dcat_catalog, {0}},
+    {"GET", "/api/3/action/{name}", kho_h_ckan_action, {0}},
+    {"POST", "/api/3/action/{name}", kho_h_ckan_action, {0}},
+    {"GET", "/api/action/{name}", kho_h_ckan_action, {0}},
+    {"POST", "/api/action/{name}", kho_h_ckan_action, {0}},
 };
 
 #define NROUTES (sizeof ROUTES / sizeof ROUTES[0])

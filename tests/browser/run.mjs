@@ -351,6 +351,24 @@ test("SQL page: run a query, see the table and the chart", async () => {
   await shot("sql");
 });
 
+test("API page: the rows endpoint documented with its parameters and an example", async () => {
+  await page.goto(`${base}/api`);
+  await page.waitForSelector("article#rows");
+  eq(await page.textContent("h1"), "Tài liệu API", "heading");
+  const rows = await page.innerText("article#rows");
+  for (const want of ["GET", "/api/v1/datasets/{id}/rows", "Truy vấn và tải dữ liệu", "_sort", "_fields", "_format", "_after",
+    `curl -s '${base}/api/v1/datasets/${HSDVC}/rows`])
+    assert(rows.includes(want), `the rows endpoint's documentation has ${want}`);
+  assert(await page.locator("article#ckanGet").count() === 1, "the CKAN actions are documented");
+  await page.fill("#api-filter", "datastore");
+  await page.waitForFunction(() => document.querySelectorAll("article.endpoint").length < 10);
+  assert(await page.locator("article#rows").count() === 0 && await page.locator("article#ckanGet").count() === 1,
+    "the filter keeps the matching endpoints");
+  await page.fill("#api-filter", "");
+  await page.waitForSelector("article#rows");
+  await shot("api");
+});
+
 test("sign in: a steward finds its private dataset, then signs out", async () => {
   await page.goto(base + "/");
   await settled();
