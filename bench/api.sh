@@ -113,7 +113,7 @@ case_vs_nginx b1 b1.json -s "$OUT/b1.lua" "$B"
 if [ $HAVE_CKAN = 1 ]; then case_vs_nginx d d.json -s "$OUT/d.lua" "$B"; else echo "d    CKAN datastore_search not available in this build: skipped"; fi
 case_vs_nginx c c.json "$B$C"
 # with the cache on (the default): a popular query, the aggregate, and b1's cycle again
-echo "-- response cache on (default, 32 MiB per event loop)"
+echo "-- response cache on (default, 64 MiB per event loop)"
 restart
 for u in "$B$B2" "$B$C"; do wrk -t2 -c64 -d2s "$u" >/dev/null; done   # warm-up, not counted
 wrk -t2 -c64 -d2s -s "$OUT/b1.lua" "$B" >/dev/null

@@ -195,7 +195,8 @@ static void cache_headers(const rowsjob_t *j, h2o_req_t *req)
  * not changed at all since (SQLite's data_version of this loop's connection:
  * any commit of any other connection changes it, so a new version, a
  * reclassification or a grant makes every such entry unreachable). The entry
- * holds the ETag, a flag for a pinned version, then the body. */
+ * holds the ETag, a flag for a pinned version, then the key of the body's
+ * own entry (so a body is kept once). */
 static bool fast_key(kho_reqctx_t *rc, kho_buf_t *key)
 {
     h2o_req_t *req = rc->req;
@@ -222,8 +223,12 @@ static bool answer_fast(kho_reqctx_t *rc, const char *key)
     char etag[24];
     snprintf(etag, sizeof etag, "%.*s", (int)(nl - e), e);
     bool pinned = nl[1] == 'p';
-    const char *body = nl + 2;
-    size_t blen = len - (size_t)(body - e);
+    char *bkey = kho_xstrndup(nl + 2, len - (size_t)(nl + 2 - e));
+    size_t blen = 0;
+    const char *body = kho_respcache_get(bkey, &blen);
+    free(bkey);
+    if (!body)
+        return false;
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL, h2o_strdup(&req->pool, etag, SIZE_MAX).base,
                    strlen(etag));
     const char *cc = pinned ? "public, max-age=31536000, immutable" : "public, no-cache";
@@ -361,10 +366,9 @@ static void send_result(h2o_req_t *req, rowsjob_t *j)
     if (j->cache_key) {
         kho_respcache_put(j->cache_key, j->out.data, j->out.len); /* on the request's loop */
         cache_headers(j, req);
-        if (j->fast_key && j->anon) {
+        if (j->fast_key && j->anon) { /* a small entry naming the body's */
             kho_buf_t e = KHO_BUF_INIT;
-            kho_buf_printf(&e, "%s\n%c", j->etag, j->pinned ? 'p' : '-');
-            kho_buf_append(&e, j->out.data, j->out.len);
+            kho_buf_printf(&e, "%s\n%c%s", j->etag, j->pinned ? 'p' : '-', j->cache_key);
             kho_respcache_put(j->fast_key, e.data, e.len);
             kho_buf_free(&e);
         }
@@ -482,8 +486,8 @@ void kho_h_rows(kho_reqctx_t *rc)
         job_free(j);
         return;
     }
-    if (simple(&j->q) && !j->q.count) {
-        /* an index seek: answer on the loop */
+    if ((simple(&j->q) && !j->q.count) || kho_query_is_index_lookup(rc->db, &j->q)) {
+        /* an index seek, or a few index lookups: answer on the loop */
         build_page(rc->db, j);
         page_done(rc->req, j);
         return;

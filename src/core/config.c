@@ -42,7 +42,7 @@ static const key_doc_t KEYS[] = {
     {"sql_max_rows", "10000", "int", "SQL sandbox: rows of a JSON answer before it stops (\"truncated\": true)"},
     {"sql_max_rows_export", "1000000", "int", "SQL sandbox: rows of a CSV or NDJSON answer before it stops"},
     {"sql_max_output_mb", "256", "int", "SQL sandbox: largest answer in MiB (spooled to DATA/tmp while it is sent)"},
-    {"response_cache_mb", "32", "int", "memory of each event loop's cache of answers over immutable versions (0: off)"},
+    {"response_cache_mb", "64", "int", "memory of each event loop's cache of answers over immutable versions (0: off)"},
     {"shutdown_timeout_s", "30", "int",
      "how long a graceful shutdown waits for clients once the work in flight (uploads) has finished"},
     {"log_level", "info", "str", "debug, info, warn, error or off"},

@@ -46,12 +46,31 @@ void kho_json_cstr(kho_buf_t *b, const char *s)
     kho_json_str(b, s, strlen(s));
 }
 
+/* Decimal digits of v into the end of out (no terminator); returns where they start. */
+static char *digits(char *end, unsigned long long v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
 size_t kho_fmt_double(char *out, size_t size, double v)
 {
     if (v == 0) /* also -0 */
         return (size_t)snprintf(out, size, "0");
-    if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v)
-        return (size_t)snprintf(out, size, "%lld", (long long)v);
+    if (fabs(v) < 9007199254740992.0 && v == (double)(long long)v && size >= 24) {
+        char tmp[24], *end = tmp + sizeof tmp;
+        long long iv = (long long)v;
+        char *p = digits(end, (unsigned long long)(iv < 0 ? -iv : iv));
+        if (iv < 0)
+            *--p = '-';
+        size_t n = (size_t)(end - p);
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return n;
+    }
     /* Fast path for values with a few decimals (money, rates, measures): with
      * m = v·10^k rounded, m < 2^53 and 10^k exact, the division m / 10^k is
      * correctly rounded, so when it gives v back the decimal m·10^-k reads back
@@ -64,7 +83,21 @@ size_t kho_fmt_double(char *out, size_t size, double v)
         if ((double)m / pow10[k] != a)
             continue;
         long long ip = m / (long long)pow10[k], fp = m % (long long)pow10[k];
-        return (size_t)snprintf(out, size, "%s%lld.%0*lld", v < 0 ? "-" : "", ip, k, fp);
+        if (size < 40)
+            return (size_t)snprintf(out, size, "%s%lld.%0*lld", v < 0 ? "-" : "", ip, k, fp);
+        char tmp[40], *end = tmp + sizeof tmp, *p = end;
+        for (int d = 0; d < k; d++) { /* the k decimals, zeros kept */
+            *--p = (char)('0' + fp % 10);
+            fp /= 10;
+        }
+        *--p = '.';
+        p = digits(p, (unsigned long long)ip);
+        if (v < 0)
+            *--p = '-';
+        size_t n = (size_t)(end - p);
+        memcpy(out, p, n);
+        out[n] = '\0';
+        return n;
     }
     /* %.15g reads back for most values and its trailing zeros are dropped, so it
      * is the shortest form for numbers that came from decimal text; otherwise
@@ -108,8 +141,12 @@ void kho_json_double(kho_buf_t *b, double v)
 void kho_json_int(kho_buf_t *b, long long v)
 {
     char tmp[24];
-    int n = snprintf(tmp, sizeof tmp, "%lld", v);
-    kho_buf_append(b, tmp, (size_t)n);
+    char *end = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    char *p = digits(end, u);
+    if (v < 0)
+        *--p = '-';
+    kho_buf_append(b, p, (size_t)(end - p));
 }
 
 static void newline(kho_buf_t *b, int indent, int depth)

@@ -993,6 +993,32 @@ static int check_fts(kho_store_t *s, const kho_query_t *q, kho_err_t *err)
                         "use col__contains=... instead of q=");
 }
 
+bool kho_query_is_index_lookup(kho_store_t *s, const kho_query_t *q)
+{
+    if (q->text || q->nfacets || q->count || q->distinct || q->offset || q->nfilters == 0 || q->limit > 1000 ||
+        q->nsort != 1 || q->sort[0].col != KHO_QUERY_ROW || q->sort[0].desc)
+        return false;
+    for (size_t i = 0; i < q->nfilters; i++) {
+        const kho_qfilter_t *f = &q->filters[i];
+        if (f->op != KHO_OP_EQ && f->op != KHO_OP_IN)
+            return false;
+    }
+    /* one of the filtered columns must have its index (the planner picks it) */
+    kho_stmt_t *st = NULL;
+    kho_err_t err;
+    if (kho_store_cached(s, "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", &st, &err) != 0)
+        return false;
+    bool found = false;
+    for (size_t i = 0; i < q->nfilters && !found; i++) {
+        char ix[160];
+        (void)kho_fmt(ix, sizeof ix, "ix_%s_%s", q->v->table, q->v->cols[q->filters[i].col].name);
+        kho_stmt_bind_str(st, 1, ix);
+        found = kho_stmt_step(st, &err) == KHO_STEP_ROW;
+        kho_stmt_reset(st);
+    }
+    return found;
+}
+
 /* ---- running ------------------------------------------------------------------------ */
 
 struct kho_qrun {

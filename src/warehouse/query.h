@@ -157,6 +157,12 @@ int kho_query_add_facet(kho_query_t *q, const char *col, kho_err_t *err) KHO_WUR
  * before running. */
 int kho_query_check_view(const kho_query_t *q, const kho_rows_view_t *view, kho_err_t *err) KHO_WUR;
 
+/* True when the query is a few index lookups: filters by equality (or __in) on
+ * columns that have their index (warehouse/indexer.h), in row order, no text
+ * search, facets or count, at most 1,000 rows. Such a query is cheap enough to
+ * answer without handing it to another thread. */
+bool kho_query_is_index_lookup(kho_store_t *s, const kho_query_t *q);
+
 /* ---- running ---------------------------------------------------------------------- */
 
 typedef struct kho_qrun kho_qrun_t;
