@@ -461,29 +461,34 @@ static void export_fn(kho_stream_t *st, void *data)
 
 /* ---- handlers -------------------------------------------------------------------------- */
 
-void kho_h_rows(kho_reqctx_t *rc)
+/* What both handlers do first: the anonymous fast path, then access, version
+ * and query (start), then for JSON the cache. NULL when answered (or refused). */
+static rowsjob_t *open_job(kho_reqctx_t *rc, bool agg)
 {
     kho_buf_t fk = KHO_BUF_INIT;
     bool fast = fast_key(rc, &fk);
-    if (fast && answer_fast(rc, fk.data)) {
-        kho_buf_free(&fk);
-        return;
-    }
-    rowsjob_t *j = start(rc, false);
-    if (!j) {
-        kho_buf_free(&fk);
-        return;
-    }
-    j->fast_key = fast ? kho_buf_steal(&fk, NULL) : NULL;
+    rowsjob_t *j = fast && answer_fast(rc, fk.data) ? NULL : start(rc, agg);
+    if (j && fast)
+        j->fast_key = kho_buf_steal(&fk, NULL);
     kho_buf_free(&fk);
+    if (!j || j->q.format != KHO_OUT_JSON)
+        return j;
+    set_cache_key(rc, j, agg ? "aggregate" : "rows");
+    if (answer_cached(rc, j)) {
+        job_free(j);
+        return NULL;
+    }
+    return j;
+}
+
+void kho_h_rows(kho_reqctx_t *rc)
+{
+    rowsjob_t *j = open_job(rc, false);
+    if (!j)
+        return;
     if (j->q.format != KHO_OUT_JSON) {
         if (kho_server_stream(rc, export_fn, j) != 0)
             job_free(j);
-        return;
-    }
-    set_cache_key(rc, j, "rows");
-    if (answer_cached(rc, j)) {
-        job_free(j);
         return;
     }
     if ((simple(&j->q) && !j->q.count) || kho_query_is_index_lookup(rc->db, &j->q)) {
@@ -529,24 +534,9 @@ static void agg_done(h2o_req_t *req, void *data)
 
 void kho_h_aggregate(kho_reqctx_t *rc)
 {
-    kho_buf_t fk = KHO_BUF_INIT;
-    bool fast = fast_key(rc, &fk);
-    if (fast && answer_fast(rc, fk.data)) {
-        kho_buf_free(&fk);
+    rowsjob_t *j = open_job(rc, true);
+    if (!j)
         return;
-    }
-    rowsjob_t *j = start(rc, true);
-    if (!j) {
-        kho_buf_free(&fk);
-        return;
-    }
-    j->fast_key = fast ? kho_buf_steal(&fk, NULL) : NULL;
-    kho_buf_free(&fk);
-    set_cache_key(rc, j, "aggregate");
-    if (answer_cached(rc, j)) {
-        job_free(j);
-        return;
-    }
     if (kho_server_defer(rc, agg_work, agg_done, j) != 0)
         job_free(j);
 }
