@@ -2051,7 +2051,7 @@ static void c_datastore_search(ck_t *c)
         ds_free(j);
         return;
     }
-    if (ds_simple(&j->q)) { /* an index seek: answer on the loop */
+    if (ds_simple(&j->q) || kho_query_is_index_lookup(rc->db, &j->q)) { /* index seeks or lookups: on the loop */
         j->rc = ds_run(rc->db, j);
         ds_done(rc->req, j);
         return;
