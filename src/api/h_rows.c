@@ -201,7 +201,7 @@ static bool fast_key(kho_reqctx_t *rc, kho_buf_t *key)
 {
     h2o_req_t *req = rc->req;
     if (rc->who.user_id != 0 || !h2o_memis(req->method.base, req->method.len, H2O_STRLIT("GET")) ||
-        kho_http_header(req, H2O_TOKEN_ACCEPT) || kho_http_header_str(req, "x-purpose"))
+        accept_format(rc) >= 0 || kho_http_header_str(req, "x-purpose"))
         return false;
     int64_t dv = 0;
     kho_err_t err;
