@@ -10,7 +10,8 @@
 #   b1  kho rows: nhom=<v>&_limit=100, v cycling over every distinct value (bench/api_b1.lua)
 #   b2  kho rows: one popular query repeated (answered from the response cache)
 #   c   kho aggregate: group=nhom&sum=so&avg=ty_le over the whole dataset
-#   d   kho CKAN datastore_search with the same filter as b1 (cycling)
+#   d   kho CKAN datastore_search with the same filter as b1 (cycling, cache off; then one call
+#       repeated, cache on)
 # and reports req/s, p99 and each ratio to nginx serving the same number of bytes. Then a
 # 1,000,000-row CSV export: MB/s and the server's RSS before, during (sampled every 50 ms) and
 # after, against the sqlite3 CLI writing the same table as CSV (`.mode csv`) in the same run.
@@ -119,6 +120,7 @@ for u in "$B$B2" "$B$C"; do wrk -t2 -c64 -d2s "$u" >/dev/null; done   # warm-up,
 wrk -t2 -c64 -d2s -s "$OUT/b1.lua" "$B" >/dev/null
 case_vs_nginx b2 b2.json "$B$B2"
 case_vs_nginx c c.json "$B$C"
+if [ $HAVE_CKAN = 1 ]; then wrk -t2 -c64 -d2s "$B$D1" >/dev/null; case_vs_nginx d d.json "$B$D1"; fi
 case_vs_nginx b1 b1.json -s "$OUT/b1.lua" "$B"
 
 # ---- export: 1,000,000 rows as CSV ----------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "api/guard.h"
+#include "api/respcache.h"
 #include "api/h_dcat.h"
 #include "api/server.h"
 #include "core/jsonw.h"
@@ -1575,6 +1576,7 @@ typedef struct dsjob {
     kho_buf_t csv;         /* records_format=csv: the records */
     int64_t rows_out;
     int rc;
+    char *cache_key;       /* the answer's key in the response cache (owned; NULL: not kept) */
 } dsjob_t;
 
 static void ds_free(dsjob_t *j)
@@ -1587,6 +1589,7 @@ static void ds_free(dsjob_t *j)
     free(j->links);
     kho_buf_free(&j->out);
     kho_buf_free(&j->csv);
+    free(j->cache_key);
     ck_free(j->c);
     free(j);
 }
@@ -2021,11 +2024,39 @@ static void ds_done(h2o_req_t *req, void *data)
         json_object_set_new(d, "rows", json_integer(j->rows_out));
         kho_guard_audit_caller_event(&j->caller, "read", j->slug, d);
     }
-    if (j->rc == 0)
+    if (j->rc == 0) {
+        if (j->cache_key) /* on the request's loop */
+            kho_respcache_put(j->cache_key, j->out.data, j->out.len);
         send_envelope(req, j->c->help, 200, "result", j->out.data, j->out.len);
-    else
+    } else
         send_ckerr(req, j->c->help, &j->c->e);
     ds_free(j);
+}
+
+/* The result of a datastore_search over an immutable version depends only on
+ * the version, how the caller sees it and the request's parameters (query
+ * string or body): answers that are not audited are kept in the response cache
+ * under that (api/respcache.h). True when answered from it. */
+static bool ds_cached(kho_reqctx_t *rc, dsjob_t *j)
+{
+    if (j->audit)
+        return false;
+    h2o_req_t *req = rc->req;
+    kho_buf_t k = KHO_BUF_INIT;
+    kho_buf_printf(&k, "ckan_ds|%lld|%lld|%d|", (long long)j->v.dataset_id, (long long)j->v.number,
+                   j->view.mask ? 1 : 0);
+    if (req->query_at != SIZE_MAX && req->query_at < req->path.len)
+        kho_buf_append(&k, req->path.base + req->query_at + 1, req->path.len - req->query_at - 1);
+    kho_buf_putc(&k, '|');
+    if (req->entity.base && req->entity.len)
+        kho_buf_append(&k, req->entity.base, req->entity.len);
+    j->cache_key = kho_buf_steal(&k, NULL);
+    size_t len = 0;
+    const char *body = kho_respcache_get(j->cache_key, &len);
+    if (!body)
+        return false;
+    send_envelope(req, j->c->help, 200, "result", body, len);
+    return true;
 }
 
 static void ds_work(void *data)
@@ -2048,6 +2079,10 @@ static void c_datastore_search(ck_t *c)
     kho_reqctx_t *rc = c->rc;
     if (ds_parse(j) != 0) {
         send_ckerr(rc->req, c->help, &c->e);
+        ds_free(j);
+        return;
+    }
+    if (ds_cached(rc, j)) {
         ds_free(j);
         return;
     }

@@ -550,3 +550,25 @@ def test_hostile_input_gets_ckan_errors_never_500(env):
     assert srv.get("/healthz").status == 200
     log = srv.log()
     assert "AddressSanitizer" not in log and "runtime error" not in log
+
+
+def test_datastore_search_answers_follow_new_versions(env):
+    """Answers are kept in the response cache, but a new version is never served stale, by GET or POST."""
+    srv = setup(env)
+    ds = "ck-cache"
+    r = srv.post(f"/api/v1/datasets/{ds}/versions", "n,ten\n1,một\n2,hai\n")
+    assert r.status == 201, r
+    params = {"resource_id": ds, "filters": json.dumps({"n": 2})}
+    for _ in range(2):
+        assert [x["ten"] for x in ok(srv, "datastore_search", params)["records"]] == ["hai"]
+        assert [x["ten"] for x in ok(srv, "datastore_search", body={"resource_id": ds, "filters": {"n": 2}})
+                ["records"]] == ["hai"]
+    r = srv.post(f"/api/v1/datasets/{ds}/versions", "n,ten\n2,hai mới\n3,ba\n")
+    assert r.status == 201, r
+    assert [x["ten"] for x in ok(srv, "datastore_search", params)["records"]] == ["hai mới"]
+    assert [x["ten"] for x in ok(srv, "datastore_search", body={"resource_id": ds, "filters": {"n": 2}})
+            ["records"]] == ["hai mới"]
+    # the help URL still follows each request's Host
+    r = srv.request("GET", "/api/3/action/datastore_search?" + urllib.parse.urlencode(params),
+                    headers={"Host": "khac.example"})
+    assert r.json()["help"].startswith("http://khac.example/"), r.json()["help"]
