@@ -477,33 +477,45 @@ int kho_query_set_text(kho_query_t *q, const char *text, kho_err_t *err)
     return 0;
 }
 
+/* The next column of a comma-separated list at *p (empty names skipped; *p
+ * advances past it). Returns 1 with *col set, 0 at the end of the list, or an
+ * error naming `param`: an unknown column, or an encrypted one (which cannot
+ * be used to `use`). */
+static int next_column(const kho_query_t *q, const char **p, const char *param, const char *use, int *col,
+                       kho_err_t *err)
+{
+    while (**p) {
+        const char *s = *p, *end = strchr(s, ',');
+        size_t n = end ? (size_t)(end - s) : strlen(s);
+        *p = end ? end + 1 : s + n;
+        if (!n)
+            continue;
+        int c = find_col(q->v, s, n);
+        if (c < 0)
+            return unknown_column(q->v, s, n, param, err);
+        if (is_encrypted(q->v, c))
+            return refuse_encrypted(q->v, c, use, err);
+        *col = c;
+        return 1;
+    }
+    return 0;
+}
+
 int kho_query_add_facet(kho_query_t *q, const char *col, kho_err_t *err)
 {
     const char *p = col;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n) {
-            int c = find_col(q->v, p, n);
-            if (c < 0)
-                return unknown_column(q->v, p, n, "_facet", err);
-            if (is_encrypted(q->v, c))
-                return refuse_encrypted(q->v, c, "count values", err);
-            bool dup = false;
-            for (size_t i = 0; i < q->nfacets; i++)
-                dup |= q->facets[i] == c;
-            if (!dup) {
-                if (q->nfacets >= KHO_QUERY_MAX_FACETS)
-                    return kho_err_setk(err, KHO_EINVAL, "too_many_facets", "at most %d facets",
-                                        KHO_QUERY_MAX_FACETS);
-                q->facets[q->nfacets++] = c;
-            }
+    int c, r;
+    while ((r = next_column(q, &p, "_facet", "count values", &c, err)) == 1) {
+        bool dup = false;
+        for (size_t i = 0; i < q->nfacets; i++)
+            dup |= q->facets[i] == c;
+        if (!dup) {
+            if (q->nfacets >= KHO_QUERY_MAX_FACETS)
+                return kho_err_setk(err, KHO_EINVAL, "too_many_facets", "at most %d facets", KHO_QUERY_MAX_FACETS);
+            q->facets[q->nfacets++] = c;
         }
-        if (!end)
-            break;
-        p = end + 1;
     }
-    return 0;
+    return r;
 }
 
 /* ---- cursors ---------------------------------------------------------------------- */
@@ -1350,30 +1362,19 @@ static int agg_cols(kho_agg_t *a, const kho_query_t *q, kho_aggfn_t fn, const ch
 {
     static const char *const names[] = {"count", "sum", "avg", "min", "max"};
     const char *p = spec;
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n) {
-            int c = find_col(q->v, p, n);
-            if (c < 0)
-                return unknown_column(q->v, p, n, names[fn], err);
-            if (is_encrypted(q->v, c))
-                return refuse_encrypted(q->v, c, "aggregate", err);
-            kho_type_t t = q->v->cols[c].type;
-            if ((fn == KHO_AGG_SUM || fn == KHO_AGG_AVG) && !numeric(t))
-                return kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "%s needs a numeric column; '%s' holds %s",
-                                    names[fn], q->v->cols[c].name, kho_type_name(t));
-            if (a->nm >= KHO_AGG_MAX_MEASURES)
-                return kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "at most %d measures", KHO_AGG_MAX_MEASURES);
-            a->m[a->nm].fn = fn;
-            a->m[a->nm].col = c;
-            a->nm++;
-        }
-        if (!end)
-            break;
-        p = end + 1;
+    int c, r;
+    while ((r = next_column(q, &p, names[fn], "aggregate", &c, err)) == 1) {
+        kho_type_t t = q->v->cols[c].type;
+        if ((fn == KHO_AGG_SUM || fn == KHO_AGG_AVG) && !numeric(t))
+            return kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "%s needs a numeric column; '%s' holds %s",
+                                names[fn], q->v->cols[c].name, kho_type_name(t));
+        if (a->nm >= KHO_AGG_MAX_MEASURES)
+            return kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "at most %d measures", KHO_AGG_MAX_MEASURES);
+        a->m[a->nm].fn = fn;
+        a->m[a->nm].col = c;
+        a->nm++;
     }
-    return 0;
+    return r;
 }
 
 int kho_agg_parse(kho_agg_t *a, kho_query_t *q, const kho_qparam_t *params, size_t n, const kho_query_limits_t *lim,
@@ -1394,28 +1395,18 @@ int kho_agg_parse(kho_agg_t *a, kho_query_t *q, const kho_qparam_t *params, size
         const char *k = params[i].key, *v = params[i].val;
         if (strcmp(k, "group") == 0) {
             const char *p = v;
-            while (*p && rc == 0) {
-                const char *end = strchr(p, ',');
-                size_t len = end ? (size_t)(end - p) : strlen(p);
-                int c = len ? find_col(q->v, p, len) : -2;
-                if (c == -1)
-                    rc = unknown_column(q->v, p, len, "group", err);
-                else if (c >= 0 && is_encrypted(q->v, c))
-                    rc = refuse_encrypted(q->v, c, "group rows", err);
-                else if (c >= 0) {
-                    bool dup = false;
-                    for (size_t g = 0; g < a->ngroup; g++)
-                        dup |= a->group[g] == c;
-                    if (!dup && a->ngroup >= KHO_AGG_MAX_GROUP)
-                        rc = kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "at most %d group columns",
-                                          KHO_AGG_MAX_GROUP);
-                    else if (!dup)
-                        a->group[a->ngroup++] = c;
-                }
-                if (!end)
-                    break;
-                p = end + 1;
+            int c, r;
+            while (rc == 0 && (r = next_column(q, &p, "group", "group rows", &c, err)) == 1) {
+                bool dup = false;
+                for (size_t g = 0; g < a->ngroup; g++)
+                    dup |= a->group[g] == c;
+                if (!dup && a->ngroup >= KHO_AGG_MAX_GROUP)
+                    rc = kho_err_setk(err, KHO_EINVAL, "bad_aggregate", "at most %d group columns", KHO_AGG_MAX_GROUP);
+                else if (!dup)
+                    a->group[a->ngroup++] = c;
             }
+            if (rc == 0 && r < 0)
+                rc = r;
         } else if (strcmp(k, "count") == 0) {
             bool b;
             if (flag(v, &b) != 0)
