@@ -154,6 +154,11 @@ void kho_h_page_sql(kho_reqctx_t *rc)
     send_page(rc, 200);
 }
 
+void kho_h_page_dashboard(kho_reqctx_t *rc)
+{
+    send_page(rc, 200);
+}
+
 void kho_h_page_dataset(kho_reqctx_t *rc)
 {
     kho_err_t err;

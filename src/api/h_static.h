@@ -7,6 +7,7 @@
  *                          when the caller may not read the dataset, so a
  *                          private dataset's existence does not leak
  *   GET /sql               the SQL sandbox page
+ *   GET /dashboard         the leaders' dashboard of indicators
  *   GET /static/<name>     an asset, by its plain name ("app.js") or its
  *                          hashed name ("app.<16 hex>.js")
  *
@@ -64,6 +65,7 @@ const kho_asset_t *kho_static_find(const char *name, bool *immutable);
 void kho_h_page_catalogue(kho_reqctx_t *rc);
 void kho_h_page_dataset(kho_reqctx_t *rc);
 void kho_h_page_sql(kho_reqctx_t *rc);
+void kho_h_page_dashboard(kho_reqctx_t *rc);
 void kho_h_static(kho_reqctx_t *rc);
 
 #endif

@@ -14,6 +14,7 @@
 #include "api/h_sql.h"
 #include "api/h_rows.h"
 #include "api/h_static.h"
+#include "api/h_indicators.h"
 #include "api/h_units.h"
 
 #define READ_AUDIT {.scopes = KHO_SCOPE_AUDIT_READ}
@@ -24,6 +25,7 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/", kho_h_page_catalogue, {0}},
     {"GET", "/datasets/{id}", kho_h_page_dataset, {0}},
     {"GET", "/sql", kho_h_page_sql, {0}},
+    {"GET", "/dashboard", kho_h_page_dashboard, {0}},
     {"GET", "/api", kho_h_page_api, {0}},
     {"GET", "/static/*", kho_h_static, {0}},
     {"GET", "/healthz", kho_h_health, {0}},
@@ -52,6 +54,12 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/api/v1/sql", kho_h_sql, {0}},
     {"POST", "/api/v1/sql", kho_h_sql, {0}},
     {"GET", "/api/v1/sql/tables", kho_h_sql_tables, {0}},
+    {"GET", "/api/v1/indicators", kho_h_indicators, {0}},
+    {"GET", "/api/v1/indicators/{code}", kho_h_indicator, {0}},
+    {"GET", "/api/v1/indicators/{code}/values", kho_h_indicator_values, {0}},
+    {"GET", "/api/v1/indicators/{code}/forecast", kho_h_indicator_forecast, {0}},
+    {"GET", "/api/v1/indicators/{code}/targets", kho_h_indicator_targets, {0}},
+    {"GET", "/api/v1/dashboard", kho_h_dashboard, {0}},
     {"GET", "/api/v1/units", kho_h_units_search, {0}},
     {"GET", "/api/v1/units/gaps", kho_h_units_gaps, {0}},
     {"GET", "/api/v1/units/{code}", kho_h_unit, {0}},

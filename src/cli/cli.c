@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "apps/indicators/indicators.h"
 #include "cli/cmd_data.h"
+#include "cli/cmd_indicators.h"
 #include "cli/cmd_security.h"
 #include "cli/cmd_serve.h"
 #include "cli/cmd_units.h"
 #include "core/log.h"
+#include "warehouse/ingest.h"
 
 #define GLOBAL_OPTS {"data", true, false}, {"help", false, false}, {"h", false, false}
 
@@ -126,6 +129,18 @@ static const command_t COMMANDS[] = {
      "moved to DATA/pre-restore-TIME/. Key files come from the backup when it has them; otherwise the ones\n"
      "in DATA/keys/ are kept.",
      {{"force", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_restore, false},
+    {"indicators", "kho indicators [catalogue FILE | source DATASET MAPPING | weights FILE | targets FILE | rebuild] [--json]",
+     "Socio-economic indicators (docs/indicators.md). Without a subcommand: the catalogue with its coverage.\n"
+     "  catalogue FILE   load indicators, sources and targets from a JSON file, then rebuild\n"
+     "  source DATASET MAPPING   declare a dataset a source of reports; MAPPING is JSON:\n"
+     "                   {\"form\":\"long\",\"indicator\":COL,\"unit\":COL,\"period\":COL,\"value\":COL} or\n"
+     "                   {\"form\":\"wide\",\"unit\":COL,\"period\":COL,\"values\":{\"INDICATOR\":COL}}\n"
+     "  weights FILE     shares of communes split in the 2025 reform (old_code,new_code,weight[,basis]), then rebuild\n"
+     "  targets FILE     targets (indicator,unit_code,period,value[,direction][,note])\n"
+     "  rebuild          recompute every value: conversion to today's communes, province and old-district\n"
+     "                   totals, ratios and rates. Uploads to a source dataset rebuild by themselves.",
+     {{"json", false, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_indicators, false},
     {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
      "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
      "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"
@@ -218,6 +233,7 @@ int kho_cli_exit_code(int code)
 
 int kho_cli_main(int argc, char **argv)
 {
+    kho_ingest_set_hook(kho_ind_ingest_hook); /* indicator sources are checked inside every import */
     if (argc < 2) {
         print_overview(stderr);
         return 2;

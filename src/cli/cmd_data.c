@@ -19,6 +19,7 @@
 #include "warehouse/catalog.h"
 #include "warehouse/datadir.h"
 #include "warehouse/demo.h"
+#include "apps/indicators/indicators.h"
 #include "warehouse/ingest.h"
 #include "warehouse/rows.h"
 #include "warehouse/units.h"
@@ -89,6 +90,12 @@ int kho_cmd_init(kho_cmdctx_t *ctx, kho_err_t *err)
     if (rc == 0 && kho_args_flag(ctx->args, "demo")) {
         if ((rc = kho_datadir_shipped("demo", dir, sizeof dir, err)) == 0)
             rc = kho_demo_load(w, dir, ctx->cfg, keys, stdout, err);
+        char cat[4200], csv[4200];
+        if (rc == 0 && (rc = kho_datadir_shipped("indicators", dir, sizeof dir, err)) == 0) {
+            snprintf(cat, sizeof cat, "%s/catalogue.json", dir);
+            snprintf(csv, sizeof csv, "%s/.indicators-demo.csv", ctx->datadir);
+            rc = kho_ind_demo(w, cat, csv, stdout, err);
+        }
     }
     kho_keyring_free(keys);
     kho_store_close(w);

@@ -146,6 +146,58 @@ static const char *const MIGRATIONS[] = {
     "  master_id TEXT NOT NULL,"
     "  active INTEGER NOT NULL DEFAULT 0,"
     "  created_at TEXT NOT NULL);",
+
+    /* 3: socio-economic indicators (apps/indicators/indicators.h) */
+    "CREATE TABLE ind_catalogue ("
+    "  code TEXT PRIMARY KEY,"
+    "  position INTEGER NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  name_en TEXT NOT NULL DEFAULT '',"
+    "  unit_of_measure TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('additive','ratio','rate','index')),"
+    "  level TEXT NOT NULL CHECK (level IN ('commune','province')),"
+    "  frequency TEXT NOT NULL DEFAULT 'year' CHECK (frequency IN ('year','quarter','month')),"
+    "  numerator TEXT,"
+    "  denominator TEXT,"
+    "  scale REAL NOT NULL DEFAULT 1,"
+    "  decimals INTEGER NOT NULL DEFAULT 2,"
+    "  higher_is_better INTEGER NOT NULL DEFAULT 1,"
+    "  synonyms TEXT NOT NULL DEFAULT '',"
+    "  description TEXT NOT NULL DEFAULT '',"
+    "  sources TEXT NOT NULL DEFAULT '');"
+
+    "CREATE TABLE ind_sources ("
+    "  dataset TEXT PRIMARY KEY,"
+    "  mapping TEXT NOT NULL);"
+
+    "CREATE TABLE ind_weights ("
+    "  old_code TEXT NOT NULL,"
+    "  new_code TEXT NOT NULL,"
+    "  weight REAL NOT NULL CHECK (weight >= 0 AND weight <= 1),"
+    "  basis TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (old_code, new_code)) WITHOUT ROWID;"
+
+    "CREATE TABLE ind_targets ("
+    "  indicator TEXT NOT NULL,"
+    "  unit_code TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  direction TEXT NOT NULL CHECK (direction IN ('increase','decrease')),"
+    "  note TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (indicator, unit_code, period)) WITHOUT ROWID;"
+
+    "CREATE TABLE ind_values ("
+    "  indicator TEXT NOT NULL,"
+    "  level TEXT NOT NULL CHECK (level IN ('commune','province','district_old')),"
+    "  unit_code TEXT NOT NULL,"
+    "  period TEXT NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  converted INTEGER NOT NULL DEFAULT 0,"
+    "  method TEXT NOT NULL DEFAULT '',"
+    "  source_dataset TEXT NOT NULL DEFAULT '',"
+    "  source_version INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (indicator, level, unit_code, period)) WITHOUT ROWID;"
+    "CREATE INDEX ind_values_by_period ON ind_values(indicator, level, period, value);",
 };
 
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -1278,6 +1278,13 @@ static int build_text_index(ingest_t *g, const char *table)
     return rc;
 }
 
+static kho_ingest_hook_fn commit_hook;
+
+void kho_ingest_set_hook(kho_ingest_hook_fn fn)
+{
+    commit_hook = fn;
+}
+
 static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
 {
     size_t limit = STATS_MEMORY_HASHES / (g->ncols ? g->ncols : 1);
@@ -1324,6 +1331,8 @@ static int pass2(ingest_t *g, const kho_source_t *src, kho_ingest_result_t *res)
         free(cols);
         kho_buf_free(&qj);
     }
+    if (rc == 0 && commit_hook)
+        rc = commit_hook(g->w, g->o->dataset, number, g->rows_rejected, g->err);
     if (rc == 0)
         rc = kho_store_commit(g->w, g->err);
     if (rc != 0) {

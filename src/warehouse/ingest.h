@@ -138,6 +138,15 @@ void kho_ingest_result_free(kho_ingest_result_t *res);
  * caller frees with kho_ingest_free(). src and o must stay valid until then.
  * commit runs pass 2 through the writable connection w; call it at most once. */
 typedef struct kho_ingest kho_ingest_t;
+/* A check that runs inside every import's write transaction, after the new
+ * version is recorded and made current, before the commit: an error refuses
+ * the whole import (nothing of it remains). Set once at start-up by the top
+ * layer (the indicators app uses it to validate and recompute its values);
+ * NULL: none. `w` is the writable connection inside the transaction. */
+typedef int (*kho_ingest_hook_fn)(kho_store_t *w, const char *dataset, int64_t version, uint64_t rows_rejected,
+                                  kho_err_t *err);
+void kho_ingest_set_hook(kho_ingest_hook_fn fn);
+
 int kho_ingest_prepare(kho_store_t *s, const kho_source_t *src, const kho_ingest_opts_t *o, kho_ingest_t **out,
                        kho_ingest_result_t *res, kho_err_t *err) KHO_WUR;
 int kho_ingest_commit(kho_ingest_t *g, kho_store_t *w, kho_ingest_result_t *res, kho_err_t *err) KHO_WUR;
