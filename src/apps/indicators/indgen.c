@@ -12,7 +12,7 @@
 
 #define Y_FIRST 2015
 #define Y_NEW 2025
-#define N_OLD 10          /* years reported against the old units: 2015..2024 */
+#define N_OLD 10           /* years reported against the old units: 2015..2024 */
 #define T_2024 (N_OLD - 1) /* index of 2024; index N_OLD is 2025 */
 
 /* ---- indicators ------------------------------------------------------------------- */
@@ -26,16 +26,11 @@ typedef struct ind {
 } ind_t;
 
 static const ind_t CIND[N_CIND] = {
-    [DAN_SO] = {"dan_so", 0},
-    [DIEN_TICH] = {"dien_tich", 2},
-    [SO_DN] = {"so_doanh_nghiep", 0},
-    [NHAN] = {"san_luong_nhan", 1},
-    [CHUOI] = {"san_luong_chuoi", 1},
-    [GA] = {"dan_ga", 1},
-    [LUA] = {"san_luong_lua", 1},
-    [HO_NGHEO] = {"so_ho_ngheo", 0},
-    [TONG_HO] = {"tong_so_ho", 0},
-    [HS_TRUC_TUYEN] = {"ho_so_truc_tuyen", 0},
+    [DAN_SO] = {"dan_so", 0},         [DIEN_TICH] = {"dien_tich", 2},
+    [SO_DN] = {"so_doanh_nghiep", 0}, [NHAN] = {"san_luong_nhan", 1},
+    [CHUOI] = {"san_luong_chuoi", 1}, [GA] = {"dan_ga", 1},
+    [LUA] = {"san_luong_lua", 1},     [HO_NGHEO] = {"so_ho_ngheo", 0},
+    [TONG_HO] = {"tong_so_ho", 0},    [HS_TRUC_TUYEN] = {"ho_so_truc_tuyen", 0},
     [TONG_HS] = {"tong_ho_so", 0},
 };
 
@@ -69,12 +64,12 @@ static const char *const DECLINING_ENTERPRISES[] = {"12010", "12451", "12988"};
 /* ---- old districts: what they are known for ----------------------------------------- */
 
 enum {
-    R_PHO_HIEN = 1,  /* around Phố Hiến: longan */
-    R_BANANA = 2,    /* banana country */
-    R_RIVER = 4,     /* on the Red River (district); a riverside commune (commune) */
-    R_INDUSTRY = 8,  /* industrial parks */
-    R_CITY = 16,     /* a city or town */
-    R_COAST = 32,    /* on the coast */
+    R_PHO_HIEN = 1, /* around Phố Hiến: longan */
+    R_BANANA = 2,   /* banana country */
+    R_RIVER = 4,    /* on the Red River (district); a riverside commune (commune) */
+    R_INDUSTRY = 8, /* industrial parks */
+    R_CITY = 16,    /* a city or town */
+    R_COAST = 32,   /* on the coast */
 };
 
 static const struct {
@@ -103,12 +98,12 @@ enum { K_XA, K_THI_TRAN, K_PHUONG };
 
 typedef struct ocomm { /* a pre-2025 commune of old province 33 or 34 */
     char code[8];
-    bool hy;        /* old Hưng Yên (33), else old Thái Bình (34) */
-    int kind;       /* K_* */
-    unsigned roles; /* R_*: its district's, R_RIVER only when the commune itself is riverside */
-    int64_t k;      /* conversion rows of its code (at least 1) */
-    double area;    /* km² */
-    double size;    /* population weight */
+    bool hy;                  /* old Hưng Yên (33), else old Thái Bình (34) */
+    int kind;                 /* K_* */
+    unsigned roles;           /* R_*: its district's, R_RIVER only when the commune itself is riverside */
+    int64_t k;                /* conversion rows of its code (at least 1) */
+    double area;              /* km² */
+    double size;              /* population weight */
     int64_t v[N_CIND][N_OLD]; /* values in units of 10^-dp */
 } ocomm_t;
 
@@ -119,8 +114,8 @@ typedef struct ncomm { /* a 2025 commune of province 33 */
 } ncomm_t;
 
 typedef struct cpart { /* one row of unit_conversion */
-    size_t old; /* index in gen_t.o, or SIZE_MAX for an old commune outside provinces 33 and 34 */
-    double w;   /* 1 (whole) or 1/k (partial) */
+    size_t old;        /* index in gen_t.o, or SIZE_MAX for an old commune outside provinces 33 and 34 */
+    double w;          /* 1 (whole) or 1/k (partial) */
 } cpart_t;
 
 typedef struct gen {
@@ -208,7 +203,10 @@ static int load_units(kho_store_t *s, gen_t *g, kho_err_t *err)
         const char *prov = kho_stmt_col_text(st, 1), *district = kho_stmt_col_text(st, 2);
         const char *type = kho_stmt_col_text(st, 3);
         o->hy = prov && strcmp(prov, "33") == 0;
-        o->kind = !type ? K_XA : strcmp(type, "phường") == 0 ? K_PHUONG : strcmp(type, "thị trấn") == 0 ? K_THI_TRAN : K_XA;
+        o->kind = !type                           ? K_XA
+                  : strcmp(type, "phường") == 0   ? K_PHUONG
+                  : strcmp(type, "thị trấn") == 0 ? K_THI_TRAN
+                                                  : K_XA;
         o->k = kho_stmt_col_int(st, 4);
         if (o->k < 1)
             o->k = 1;
@@ -357,8 +355,8 @@ static void scale_old(gen_t *g, int ind, const double *x, double target)
 static void grow_new(gen_t *g, int ind, double growth, double noise)
 {
     for (size_t j = 0; j < g->nn; j++)
-        g->n[j].v[ind] = quantise(converted(g, j, ind) * growth * (1 + noise * sym(g->n[j].code, CIND[ind].code, Y_NEW)),
-                                  ind);
+        g->n[j].v[ind] =
+            quantise(converted(g, j, ind) * growth * (1 + noise * sym(g->n[j].code, CIND[ind].code, Y_NEW)), ind);
 }
 
 typedef struct spec {
@@ -433,8 +431,8 @@ static void gen_area(gen_t *g)
     int64_t *q = kho_xmalloc(no * sizeof *q), total = 0;
     for (size_t i = 0; i < no; i++) {
         const ocomm_t *o = &g->o[i];
-        raw[i] = exp(0.4 * gauss(o->code, "dien_tich/w", 0)) * kind_factor(o, 1, 0.8, 0.45) *
-                 (o->roles & R_COAST ? 1.3 : 1);
+        raw[i] =
+            exp(0.4 * gauss(o->code, "dien_tich/w", 0)) * kind_factor(o, 1, 0.8, 0.45) * (o->roles & R_COAST ? 1.3 : 1);
         sum += raw[i];
     }
     for (size_t i = 0; i < no; i++) {
@@ -445,32 +443,27 @@ static void gen_area(gen_t *g)
             q[i] = k;
         total += q[i];
     }
-    /* hand out the difference one step (k hundredths) at a time, to the largest rounding errors first */
+    /* hand out the difference one step (k hundredths) at a time, to the largest rounding errors first;
+     * the difference is at most one step per commune, so this ends after a few hundred steps */
     int64_t diff = AREA_HUNDREDTHS - total;
-    for (int pass = 0; diff != 0 && pass < 64; pass++) {
-        bool moved = false;
-        while (diff != 0) {
-            size_t best = SIZE_MAX;
-            double best_err = 0;
-            for (size_t i = 0; i < no; i++) {
-                int64_t k = g->o[i].k;
-                if (k > (diff > 0 ? diff : -diff) || (diff < 0 && q[i] - k < k))
-                    continue;
-                double e = diff > 0 ? raw[i] - (double)q[i] : (double)q[i] - raw[i];
-                if (best == SIZE_MAX || e > best_err) {
-                    best = i;
-                    best_err = e;
-                }
+    while (diff != 0) {
+        size_t best = SIZE_MAX;
+        double best_err = 0;
+        for (size_t i = 0; i < no; i++) {
+            int64_t k = g->o[i].k;
+            if (k > (diff > 0 ? diff : -diff) || (diff < 0 && q[i] - k < k))
+                continue;
+            double e = diff > 0 ? raw[i] - (double)q[i] : (double)q[i] - raw[i];
+            if (best == SIZE_MAX || e > best_err) {
+                best = i;
+                best_err = e;
             }
-            if (best == SIZE_MAX)
-                break;
-            int64_t step = diff > 0 ? g->o[best].k : -g->o[best].k;
-            q[best] += step;
-            diff -= step;
-            moved = true;
         }
-        if (!moved)
-            break;
+        if (best == SIZE_MAX)
+            break; /* no step fits: keep the (tiny) difference */
+        int64_t step = diff > 0 ? g->o[best].k : -g->o[best].k;
+        q[best] += step;
+        diff -= step;
     }
     for (size_t i = 0; i < no; i++) {
         g->o[i].area = (double)q[i] / 100;
@@ -615,7 +608,7 @@ static void gen_communes(gen_t *g)
     /* rice: mostly old Thái Bình; less where orchards and factories took the fields */
     for (size_t i = 0; i < no; i++) {
         const ocomm_t *o = &g->o[i];
-        w[i] = o->area * (o->hy ? 1 : 3.2) * kind_factor(o, 1, 0.5, 0.1) *
+        w[i] = o->area * (o->hy ? 1 : 1.8) * kind_factor(o, 1, 0.5, 0.1) *
                (o->roles & (R_PHO_HIEN | R_BANANA | R_INDUSTRY) ? 0.6 : 1) *
                exp(0.2 * gauss(o->code, "san_luong_lua/w", 0));
     }
