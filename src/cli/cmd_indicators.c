@@ -75,6 +75,11 @@ int kho_cmd_indicators(kho_cmdctx_t *ctx, kho_err_t *err)
     int rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err);
     if (rc != 0)
         return rc;
+    rc = kho_store_begin(w, true, err); /* the change and its rebuild commit together, or not at all */
+    if (rc != 0) {
+        kho_store_close(w);
+        return rc;
+    }
     if (!strcmp(sub, "catalogue"))
         rc = kho_ind_load_catalogue(w, a->pos[1], err);
     else if (!strcmp(sub, "source"))
@@ -86,6 +91,10 @@ int kho_cmd_indicators(kho_cmdctx_t *ctx, kho_err_t *err)
     kho_ind_build_t b;
     if (rc == 0 && strcmp(sub, "targets"))
         rc = kho_ind_rebuild(w, &b, err);
+    if (rc == 0)
+        rc = kho_store_commit(w, err);
+    if (rc != 0)
+        kho_store_rollback(w);
     if (rc == 0 && strcmp(sub, "targets"))
         printf("kho: indicators rebuilt from %zu reports: %zu values (%zu converted or recomputed, %zu units left "
                "without a value because a predecessor had none) in %.3f s\n",

@@ -476,10 +476,11 @@ int kho_ind_load_catalogue(kho_store_t *w, const char *path, kho_err_t *err)
     json_t *inds = json_object_get(root, "indicators"), *srcs = json_object_get(root, "sources"),
            *tgts = json_object_get(root, "targets");
     int rc = 0;
+    bool own = !kho_store_in_transaction(w);
     if (!json_is_object(root) || !json_is_array(inds))
         rc = kho_err_set(err, KHO_EINVAL, "%s: expected {\"indicators\": [...], \"sources\": [...], \"targets\": [...]}",
                          path);
-    if (rc == 0)
+    if (rc == 0 && own)
         rc = kho_store_begin(w, true, err);
     if (rc != 0) {
         json_decref(root);
@@ -526,9 +527,9 @@ int kho_ind_load_catalogue(kho_store_t *w, const char *path, kho_err_t *err)
     kho_ind_cat_free(&cat);
     if (rc == 0)
         rc = problems_fail(&pb, path, err);
-    if (rc == 0)
+    if (rc == 0 && own)
         rc = kho_store_commit(w, err);
-    if (rc != 0)
+    if (rc != 0 && own)
         kho_store_rollback(w);
     kho_buf_free(&pb.text);
     json_decref(root);
@@ -543,8 +544,10 @@ typedef int (*csv_row_fn)(kho_store_t *w, void *ctx, kho_record_t *rec, const ch
 /* Read a small CSV whose header must start with `cols` (comma-separated), calling
  * fn for each record inside one transaction; problems refuse the whole file. */
 static int load_csv(kho_store_t *w, const char *path, const char *cols, size_t min_fields, const char *clear_sql,
-                    csv_row_fn fn, void *ctx, kho_err_t *err)
+                    csv_row_fn fn, int (*finish)(kho_store_t *w, const char *path, kho_err_t *err), void *ctx,
+                    kho_err_t *err)
 {
+    bool own = !kho_store_in_transaction(w);
     kho_source_t src = {.path = path, .name = path};
     kho_reader_opts_t ro = {.format = KHO_FMT_CSV, .validate_utf8 = true, .nfc = true};
     kho_reader_t *r;
@@ -562,7 +565,7 @@ static int load_csv(kho_store_t *w, const char *path, const char *cols, size_t m
                                tok, cols);
         }
     }
-    rc = kho_store_begin(w, true, err);
+    rc = own ? kho_store_begin(w, true, err) : 0;
     if (rc == 0 && clear_sql)
         rc = kho_store_exec(w, clear_sql, err);
     problems_t pb = {KHO_BUF_INIT, 0};
@@ -583,9 +586,11 @@ static int load_csv(kho_store_t *w, const char *path, const char *cols, size_t m
     }
     if (rc == 0)
         rc = problems_fail(&pb, path, err);
-    if (rc == 0)
+    if (rc == 0 && finish)
+        rc = finish(w, path, err);
+    if (rc == 0 && own)
         rc = kho_store_commit(w, err);
-    if (rc != 0)
+    if (rc != 0 && own)
         kho_store_rollback(w);
     kho_buf_free(&pb.text);
     kho_reader_free(r);
@@ -629,31 +634,30 @@ static int weight_row(kho_store_t *w, void *ctx, kho_record_t *rec, const char *
     return rc < 0 ? rc : 0;
 }
 
-int kho_ind_load_weights(kho_store_t *w, const char *path, kho_err_t *err)
+/* Every split commune's weights sum to 1 (checked before the load commits). */
+static int weights_sum(kho_store_t *w, const char *path, kho_err_t *err)
 {
-    int rc = load_csv(w, path, "old_code,new_code,weight", 3, "DELETE FROM ind_weights", weight_row, NULL, err);
-    if (rc != 0)
-        return rc;
-    /* every split commune's weights sum to 1 */
     kho_stmt_t *st;
-    rc = kho_store_prepare(w, "SELECT old_code, sum(weight) FROM ind_weights GROUP BY old_code"
-                              " HAVING abs(sum(weight) - 1) > 0.001", &st, err);
+    int rc = kho_store_prepare(w, "SELECT old_code, sum(weight) FROM ind_weights GROUP BY old_code"
+                                  " HAVING abs(sum(weight) - 1) > 0.001",
+                               &st, err);
     if (rc != 0)
         return rc;
     rc = kho_stmt_step(st, err);
-    if (rc == KHO_STEP_ROW) {
+    if (rc == KHO_STEP_ROW)
         rc = kho_err_setk(err, KHO_EINVAL, "bad_weights",
-                          "%s: the weights of old commune %s sum to %g, not 1; weights were loaded, fix the file and load it again",
-                          path, kho_stmt_col_text(st, 0), kho_stmt_col_double(st, 1));
-    } else if (rc == KHO_STEP_DONE)
+                          "%s: the weights of old commune %s sum to %g, not 1; nothing loaded", path,
+                          kho_stmt_col_text(st, 0), kho_stmt_col_double(st, 1));
+    else if (rc == KHO_STEP_DONE)
         rc = 0;
     kho_stmt_free(st);
-    if (rc != 0) { /* undo: weights that do not add up would make wrong values */
-        kho_err_t e;
-        if (kho_store_exec(w, "DELETE FROM ind_weights", &e) != 0)
-            kho_err_prefix(err, "(and clearing them failed: %s)", e.msg);
-    }
     return rc;
+}
+
+int kho_ind_load_weights(kho_store_t *w, const char *path, kho_err_t *err)
+{
+    return load_csv(w, path, "old_code,new_code,weight", 3, "DELETE FROM ind_weights", weight_row, weights_sum, NULL,
+                    err);
 }
 
 typedef struct target_ctx {
@@ -682,7 +686,7 @@ int kho_ind_load_targets(kho_store_t *w, const char *path, kho_err_t *err)
     int rc = kho_ind_cat_load(w, &t.cat, err);
     if (rc != 0)
         return rc;
-    rc = load_csv(w, path, "indicator,unit_code,period,value", 4, NULL, target_row, &t, err);
+    rc = load_csv(w, path, "indicator,unit_code,period,value", 4, NULL, target_row, NULL, &t, err);
     kho_ind_cat_free(&t.cat);
     return rc;
 }
@@ -1170,7 +1174,7 @@ static int read_source(build_t *b, const char *dataset, const char *mapping)
     kho_buf_free(&sql);
     if (rc != 0)
         problem(&b->pb, "source %s: %s", dataset, e.msg);
-    while (rc == 0 && !b->pb.n) {
+    while (rc == 0) {
         int r2 = kho_stmt_step(st, &e);
         if (r2 != KHO_STEP_ROW) {
             if (r2 < 0)

@@ -61,6 +61,10 @@
 
 /* ---- loading ------------------------------------------------------------------- */
 
+/* The loaders below run in their own transaction, or join the caller's when w
+ * is already inside one (so that a change and the rebuild it needs commit or
+ * roll back together, as `kho indicators` does). */
+
 /* Load a catalogue file (JSON: {"indicators":[...], "sources":[...],
  * "targets":[...]}, see data/indicators/catalogue.json): indicators are
  * replaced or added, sources and targets are added or replaced. One
