@@ -1,13 +1,14 @@
 // app — the entry of every portal page: the header (language, sign-in), and
 // the page for this URL: "/" the catalogue, "/datasets/{id}" a dataset,
-// "/sql" the SQL sandbox, "/api" the API documentation. Each page module
-// exports mount(root) (load, then draw) and render() (draw again from what it
-// holds, after a language switch).
+// "/dashboard" the indicators dashboard, "/sql" the SQL sandbox, "/api" the
+// API documentation. Each page module exports mount(root) (load, then draw)
+// and render() (draw again from what it holds, after a language switch).
 import { lang, setLang, t } from "./i18n.js";
 import { api, ApiError, h, fill, setCsrf, message } from "./ui.js";
 import * as catalogue from "./catalogue.js";
 import * as dataset from "./dataset.js";
 import * as sql from "./sql.js";
+import * as dashboard from "./dashboard.js";
 import * as apidocs from "./apidocs.js";
 
 const main = document.getElementById("main");
@@ -18,6 +19,7 @@ function route() {
   const path = location.pathname.replace(/\/+$/, "") || "/";
   if (path === "/") return catalogue;
   if (path === "/sql") return sql;
+  if (path === "/dashboard") return dashboard;
   if (path === "/api") return apidocs;
   if (/^\/datasets\/[^/]+$/.test(path)) return dataset;
   return null;

@@ -10,8 +10,8 @@
 // go to build/browser/*.png. Console errors and Content-Security-Policy
 // violations on any page fail the test "no console errors or CSP violations".
 // Tests of API features that this kho does not have yet (the rows endpoint's
-// filters, sort and formats; the SQL sandbox) are reported as
-// "ok N - ... # SKIP <why>" until the feature answers.
+// filters, sort and formats; the SQL sandbox; the indicators dashboard) are
+// reported as "ok N - ... # SKIP <why>" until the feature answers.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -110,6 +110,10 @@ async function probe() {
   features.sql = sql.status === 200;
   await sql.arrayBuffer();
   if (!features.sql) missing.push(/status of 404 .*\/api\/v1\/sql\/tables/);
+  const dash = await get("/api/v1/dashboard");
+  features.dashboard = dash.status === 200;
+  await dash.arrayBuffer();
+  if (!features.dashboard) missing.push(/status of 404 .*\/api\/v1\/dashboard/);
 }
 
 // ---- the browser ----------------------------------------------------------------------------
@@ -177,6 +181,45 @@ async function previewHeader() {
 
 const vnNumber = (s) => Number(String(s).replace(/\./g, "").replace(",", "."));
 
+/** The dashboard's numbers as the page writes them: Vietnamese separators, at most 2 decimals. */
+const vnFormat = (v, digits = 2) => new Intl.NumberFormat("vi-VN", { maximumFractionDigits: digits }).format(v);
+
+/** Rows of a CSV text (RFC 4180 quoting), without a byte-order mark or empty last line. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  text = text.replace(/^\uFEFF/, "");
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") row.push(cell), (cell = "");
+    else if (c === "\n" || c === "\r") {
+      if (c === "\r" && text[i + 1] === "\n") i++;
+      row.push(cell), rows.push(row), (row = []), (cell = "");
+    } else cell += c;
+  }
+  if (cell || row.length) row.push(cell), rows.push(row);
+  return rows;
+}
+
+/** Wait until the dashboard has drawn what its URL asks for. */
+async function dashboardReady() {
+  await page.waitForSelector("#main[aria-busy=false] #dash-h .dash-unit");
+}
+
+/** Click a download button; the saved file's bytes. */
+async function download(selector) {
+  const [dl] = await Promise.all([page.waitForEvent("download"), page.click(selector)]);
+  return { name: dl.suggestedFilename(), bytes: readFileSync(await dl.path()) };
+}
+
+const legendLabels = (chart) => page.$$eval(`#${chart} .u-legend .u-series:not(.legend-hidden) th`,
+  (ths) => ths.slice(1).map((th) => th.textContent.trim()));
+
 // ---- the tests ------------------------------------------------------------------------------
 
 test("the catalogue lists the datasets, in Vietnamese, with pagination", async () => {
@@ -187,8 +230,10 @@ test("the catalogue lists the datasets, in Vietnamese, with pagination", async (
   eq(h1, "Danh mục dữ liệu", "heading");
   const ids = await resultIds();
   eq(ids.length, 20, "first page size");
+  const total = (await getJson("/api/v1/datasets?limit=1")).body.total; // the demo's datasets and the EXTRA ones
+  assert(total > 20 && total <= 40, `${total} datasets in all`);
   const count = await page.textContent("#results-h");
-  assert(count.includes(String(2 + EXTRA)), `count heading says ${count}`);
+  assert(count.includes(String(total)), `count heading says ${count}`);
   const card = page.locator("ol.cards li.card", { has: page.locator(`a[href="/datasets/${HSDVC}"]`) });
   const cardText = await card.innerText();
   assert(cardText.includes("Trung tâm Phục vụ hành chính công"), "organisation on the card");
@@ -200,7 +245,7 @@ test("the catalogue lists the datasets, in Vietnamese, with pagination", async (
   await page.click("nav.pager button:has-text('Trang sau')");
   await settled();
   const page2 = await resultIds();
-  eq(page2.length, 2 + EXTRA - 20, "second page size");
+  eq(page2.length, total - 20, "second page size");
   assert(page.url().includes("page=2"), "page number in the URL");
   assert(!page2.some((id) => ids.includes(id)), "pages do not overlap");
 });
@@ -227,7 +272,9 @@ test("filter by organisation, by tag and by sharing scope", async () => {
   await page.selectOption("#f-org", "so-tai-chinh");
   await page.waitForURL(/org=so-tai-chinh/);
   await settled();
-  eq(await resultIds(), [DNDK], "organisation so-tai-chinh");
+  const ofOrg = (await getJson("/api/v1/datasets?org=so-tai-chinh&limit=100")).body.datasets.map((d) => d.id);
+  assert(ofOrg.includes(DNDK) && !ofOrg.some((id) => id.startsWith("chi-tieu-thu-nghiem-")), `the API's datasets of so-tai-chinh: ${ofOrg}`);
+  eq(await resultIds(), ofOrg, "organisation so-tai-chinh");
   await page.selectOption("#f-org", "");
   await page.waitForURL((u) => !u.search.includes("org="));
   await settled();
@@ -240,6 +287,8 @@ test("filter by organisation, by tag and by sharing scope", async () => {
   await settled();
   await page.selectOption("#f-sharing", "private");
   await settled();
+  // settled() may see the previous result before the new search answers (networkidle was reached once already)
+  await page.waitForSelector(".results .msg", { timeout: 5000 }).catch(() => {});
   eq(await resultIds(), [], "no private dataset for the public");
   assert((await page.textContent(".results")).includes("Không có bộ dữ liệu nào phù hợp"), "empty message");
   await page.selectOption("#f-sharing", "open");
@@ -369,6 +418,192 @@ test("API page: the rows endpoint documented with its parameters and an example"
   await shot("api");
 });
 
+// ---- the indicators dashboard ------------------------------------------------------------
+
+let dash = null; // the API's answer for the dashboard's first view
+/** The decimals an indicator's numbers are shown with: as its KPI says, else 2. */
+const decimals = (d, code) => d.kpis.find((k) => k.indicator === code)?.decimals ?? 2;
+
+test("dashboard: one request draws the KPI cards, with the API's numbers in Vietnamese format", async () => {
+  if (!features.dashboard) skip("/api/v1/dashboard not available");
+  const calls = [];
+  const onRequest = (r) => {
+    const u = new URL(r.url());
+    if (u.pathname.startsWith("/api/") && u.pathname !== "/api/v1/auth/me") calls.push(u.pathname);
+  };
+  page.on("request", onRequest);
+  await page.goto(`${base}/dashboard`);
+  await dashboardReady();
+  await page.waitForSelector("#ts-chart canvas");
+  page.off("request", onRequest);
+  eq(calls, ["/api/v1/dashboard"], "API requests of the first view");
+  const url = new URL(page.url());
+  dash = (await getJson(`/api/v1/dashboard?${url.searchParams}`)).body;
+  eq(url.searchParams.get("unit"), dash.unit.code, "unit in the URL");
+  eq(url.searchParams.get("period"), dash.period, "period in the URL");
+  eq(dash.period, dash.periods[dash.periods.length - 1], "the latest period by default");
+  const h1 = await page.textContent("h1");
+  assert(h1.includes("Bảng điều hành chỉ số kinh tế – xã hội") && h1.includes(dash.unit.name), `heading: ${h1}`);
+  const cards = await page.$$eval("ul.kpis li.kpi", (lis) => lis.map((li) => ({
+    indicator: li.dataset.indicator,
+    value: li.querySelector(".kpi-value data.value").textContent,
+    uom: li.querySelector(".kpi-value .uom")?.textContent.trim() || "",
+    change: li.querySelector(".kpi-change data.change").textContent,
+    spark: !!li.querySelector(".spark canvas"),
+  })));
+  eq(cards.map((c) => c.indicator), dash.kpis.map((k) => k.indicator), "KPI cards");
+  await page.waitForFunction((n) => document.querySelectorAll("ul.kpis .spark canvas").length === n,
+    dash.kpis.filter((k) => (k.series || []).length > 1).length);
+  dash.kpis.forEach((k, i) => {
+    const dp = k.decimals ?? 2;
+    eq(cards[i].value, vnFormat(k.value, dp), `value of ${k.indicator}`);
+    eq(vnNumber(cards[i].value), Math.round(k.value * 10 ** dp) / 10 ** dp, `value of ${k.indicator} read back`);
+    eq(cards[i].uom, k.unit_of_measure || "", `unit of measure of ${k.indicator}`);
+    if (typeof k.change_pct === "number")
+      eq(cards[i].change.replace(/^[+−]/, ""), `${vnFormat(Math.abs(k.change_pct))}%`, `change of ${k.indicator}`);
+  });
+  if (dash.synthetic) eq(await page.textContent("#dash-synthetic"), "Dữ liệu mô phỏng", "synthetic badge");
+  const targets = await page.$$eval("ul.targets li.target", (lis) => lis.map((li) => [li.dataset.indicator, li.querySelector(".badge.status").textContent]));
+  const words = { on_track: "đúng hướng", at_risk: "có nguy cơ", off_track: "chệch hướng", achieved: "đã đạt", missed: "không đạt" };
+  eq(targets, (dash.targets || []).map((g) => [g.indicator, words[g.status]]), "targets and their status");
+  await shot("dashboard");
+  await page.click("#lang");
+  await page.waitForSelector("h1:has-text('Socio-economic indicators dashboard')");
+  await page.waitForSelector("#ts-chart canvas");
+  await page.click("#lang");
+  await page.waitForSelector("h1:has-text('Bảng điều hành chỉ số kinh tế')");
+});
+
+test("dashboard: the time series with its forecast and bands, the table, converted values marked", async () => {
+  if (!dash) skip("no dashboard");
+  const s = dash.series;
+  assert(s, "the API gives a series");
+  await page.waitForSelector("#ts-chart canvas");
+  const labels = await legendLabels("ts-chart");
+  assert(labels.includes(s.name), `the history in the legend: ${labels}`);
+  if (s.forecast) {
+    assert(labels.includes("Dự báo"), `the forecast in the legend: ${labels}`);
+    const note = await page.textContent("#ts-note");
+    assert(note.includes(`MAPE ${vnFormat(s.forecast.mape)}%`) && note.startsWith("Dự báo Holt"), `forecast note: ${note}`);
+  }
+  const rows = await page.$$eval("#ts-table tbody tr", (trs) => trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent]));
+  eq(rows, [...s.history, ...(s.forecast?.points || [])].map((p) => [p.period, vnFormat(p.value, decimals(dash, s.indicator))]), "the table under the chart");
+  const converted = s.history.filter((p) => p.converted);
+  const marks = await page.$$eval("#ts-table .badge.converted", (bs) => bs.map((b) => [b.textContent, b.title]));
+  eq(marks.length, converted.length, "values marked as converted");
+  for (const [i, [text, title]] of marks.entries()) {
+    assert(text.startsWith("quy đổi"), `mark: ${text}`);
+    if (converted[i].method) assert(title.includes(converted[i].method), `tooltip "${title}" names the method`);
+  }
+});
+
+test("dashboard: ranking table in the API's order; its CSV equals the API's rows; PNG export", async () => {
+  if (!dash) skip("no dashboard");
+  assert(dash.ranking && dash.ranking.values.length, "the API gives a ranking");
+  await page.goto(`${base}/dashboard?${new URLSearchParams({ unit: dash.unit.code, period: dash.period, indicator: dash.series.indicator })}`);
+  await dashboardReady();
+  eq(await page.$$eval("#rank-table tbody tr", (trs) => trs.map((tr) => tr.dataset.unit)), dash.ranking.values.map((v) => v.unit), "rows");
+  const shown = await page.$$eval("#rank-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent)));
+  const v0 = dash.ranking.values[0];
+  assert(shown[0][0] === String(v0.rank) && shown[0][1] === v0.unit_name && shown[0][2].startsWith(vnFormat(v0.value, decimals(dash, dash.ranking.indicator))),
+    `first row ${shown[0]}`);
+  await page.waitForSelector("#rank-chart canvas");
+  const csv = await download("button[data-export=csv][data-chart=rank]");
+  assert(csv.name.endsWith(".csv"), `file name ${csv.name}`);
+  const rows = parseCsv(csv.bytes.toString("utf-8"));
+  eq(rows[0], ["rank", "unit", "unit_name", "value", "converted", "method"], "CSV header");
+  eq(rows.slice(1), dash.ranking.values.map((v) => [String(v.rank), v.unit, v.unit_name, String(v.value ?? ""), v.converted ? "true" : "false", v.method || ""]), "CSV rows");
+  for (const chart of ["rank", "ts"]) {
+    const png = await download(`button[data-export=png][data-chart=${chart}]`);
+    assert(png.name.endsWith(".png"), `file name ${png.name}`);
+    eq([...png.bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], `PNG signature of ${chart}`);
+    assert(png.bytes.length > 2000, `a real picture of ${chart}: ${png.bytes.length} bytes`);
+  }
+  const ts = parseCsv((await download("button[data-export=csv][data-chart=ts]")).bytes.toString("utf-8"));
+  eq(ts.length - 1, dash.series.history.length + (dash.series.forecast?.points.length || 0), "time series CSV rows");
+});
+
+test("dashboard: a click on a commune drills down; the breadcrumb and the back button return", async () => {
+  if (!dash) skip("no dashboard");
+  const v = dash.ranking.values[1] || dash.ranking.values[0];
+  await page.click(`#rank-table tbody tr[data-unit="${v.unit}"] td.num >> nth=0`);
+  await page.waitForURL((u) => u.searchParams.get("unit") === v.unit);
+  await page.waitForSelector(`#main[aria-busy=false] #dash-h:has-text("${v.unit_name}")`);
+  const sub = (await getJson(`/api/v1/dashboard?unit=${v.unit}&period=${dash.period}&indicator=${dash.series.indicator}`)).body;
+  eq(sub.unit.code, v.unit, "the commune's dashboard");
+  const values = await page.$$eval("ul.kpis li.kpi .kpi-value data.value", (ds) => ds.map((d) => d.textContent));
+  eq(values, sub.kpis.map((k) => vnFormat(k.value, k.decimals ?? 2)), "the commune's KPI values");
+  eq(await page.textContent("nav.crumbs [aria-current]"), v.unit_name, "breadcrumb: here");
+  eq(await page.textContent("#dash-parent"), dash.unit.name, "breadcrumb: the province");
+  await page.waitForSelector("#ts-chart canvas");
+  await shot("dashboard-commune");
+  await page.click("#dash-parent");
+  await page.waitForURL((u) => u.searchParams.get("unit") === dash.unit.code);
+  await page.waitForSelector(`#main[aria-busy=false] #dash-h:has-text("${dash.unit.name}")`);
+  assert(await page.locator("#dash-parent").count() === 0, "no parent above the province");
+  await page.goBack();
+  await page.waitForSelector(`#main[aria-busy=false] #dash-h:has-text("${v.unit_name}")`);
+  eq(new URL(page.url()).searchParams.get("unit"), v.unit, "back: the commune again");
+});
+
+test("dashboard: ranking by the districts before 2025", async () => {
+  if (!dash) skip("no dashboard");
+  const before = dash.periods.filter((p) => parseInt(p, 10) < 2025);
+  if (!before.length) skip("no period before 2025");
+  const period = before[before.length - 1];
+  const code = dash.series.indicator;
+  const api = await getJson(`/api/v1/indicators/${code}/values?period=${period}&level=district-before-2025&rank=desc&limit=200`);
+  if (api.status !== 200) skip(`the values API answers ${api.status} for the district grouping`);
+  await page.goto(`${base}/dashboard?${new URLSearchParams({ unit: dash.unit.code, period: dash.period, indicator: code })}`);
+  await dashboardReady();
+  await page.check("#rank-level-district-before-2025");
+  await page.waitForSelector("#ranking-h:has-text('huyện cũ')");
+  await page.waitForSelector("#rank-chart canvas");
+  eq(await page.inputValue("#rank-period"), period, "the latest period before 2025");
+  eq(await page.$$eval("#rank-table tbody tr", (trs) => trs.map((tr) => tr.dataset.unit)), api.body.values.map((v) => v.unit), "districts in the API's order");
+  assert(await page.locator("#rank-table tbody tr.clickable").count() === 0, "former districts are not links");
+  await page.check("#rank-level-commune");
+  await page.waitForSelector("#ranking-h:has-text('Xếp hạng xã, phường')");
+});
+
+test("dashboard: compare two communes on one chart", async () => {
+  if (!dash) skip("no dashboard");
+  const [a, b] = dash.children.slice(0, 2);
+  assert(a && b, "the province has communes");
+  await page.selectOption("#cmp-a", a.code);
+  await page.selectOption("#cmp-b", b.code);
+  await page.click("#cmp-run");
+  await page.waitForSelector("#cmp-chart canvas");
+  eq(await page.getAttribute("#cmp-chart", "data-series"), "2", "series drawn");
+  eq(await legendLabels("cmp-chart"), [a.name, b.name], "the legend names both communes");
+  const first = dash.periods[0], last = dash.periods[dash.periods.length - 1];
+  const api = (await getJson(`/api/v1/indicators/${dash.series.indicator}/values?unit=${a.code},${b.code}&from=${first}&to=${last}`)).body;
+  const cells = await page.$$eval("#cmp-table tbody tr", (trs) => trs.map((tr) => [...tr.cells].map((c) => c.firstChild?.textContent ?? "")));
+  for (const v of api.values) {
+    const row = cells.find((r) => r[0] === String(v.period));
+    assert(row, `period ${v.period} in the table`);
+    eq(row[v.unit === a.code ? 1 : 2], vnFormat(v.value, decimals(dash, dash.series.indicator)), `${v.unit_name} in ${v.period}`);
+  }
+  const csv = parseCsv((await download("button[data-export=csv][data-chart=cmp]")).bytes.toString("utf-8"));
+  eq(csv.length - 1, api.values.length, "comparison CSV rows");
+  await shot("dashboard-compare");
+});
+
+test("dashboard: mobile width, no sideways scrolling", async () => {
+  if (!dash) skip("no dashboard");
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    await page.goto(`${base}/dashboard`);
+    await dashboardReady();
+    await page.waitForSelector("#rank-chart canvas");
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(over <= 0, `the dashboard is ${over}px wider than the screen`);
+    await shot("dashboard-mobile");
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
 test("sign in: a steward finds its private dataset, then signs out", async () => {
   await page.goto(base + "/");
   await settled();
@@ -413,7 +648,7 @@ test("switch to English; the choice is remembered", async () => {
 });
 
 test("accessibility basics: labelled controls, skip link, keyboard sort", async () => {
-  for (const path of ["/", `/datasets/${HSDVC}`, "/sql"]) {
+  for (const path of ["/", `/datasets/${HSDVC}`, "/sql", ...(features.dashboard ? ["/dashboard"] : [])]) {
     await page.goto(base + path);
     await page.waitForLoadState("networkidle");
     const unlabelled = await page.$$eval("input:not([type=hidden]), select, textarea", (els) => els

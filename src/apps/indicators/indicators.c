@@ -599,6 +599,22 @@ static json_t *forecast_json(const kho_ind_def_t *d, const series_t *s, long hor
         }
     if (kho_forecast(s->v, s->n, (size_t)horizon, fc, err) != 0)
         return NULL;
+    /* a quantity that was never negative (counts, amounts, shares) is not forecast below 0, nor a
+     * percentage of a whole above 100 */
+    double lo = -INFINITY, hi = INFINITY;
+    bool nonneg = true;
+    for (size_t i = 0; i < s->n; i++)
+        nonneg &= s->v[i] >= 0;
+    if (nonneg)
+        lo = 0;
+    if (d->kind == KHO_KIND_RATE && d->scale == 100 && nonneg)
+        hi = 100;
+    for (long h = 0; h < horizon; h++) {
+        kho_fc_point_t *p = &fc->points[h];
+        double *f[] = {&p->value, &p->lo80, &p->hi80, &p->lo95, &p->hi95};
+        for (int k = 0; k < 5; k++)
+            *f[k] = fmin(fmax(*f[k], lo), hi);
+    }
     json_t *pts = json_array();
     for (long h = 0; h < horizon; h++) {
         char per[16];
