@@ -131,9 +131,9 @@ static void queries(char *s)
         else if (!strcmp(k[i], "rank"))
             rank = val[i];
         else if (!strcmp(k[i], "limit"))
-            limit = atol(val[i]) % 1000;
+            limit = strtol(val[i], NULL, 10) % 1000;
         else if (!strcmp(k[i], "horizon"))
-            horizon = 1 + labs(atol(val[i])) % 20;
+            horizon = 1 + labs(strtol(val[i], NULL, 10) % 20);
         double d;
         (void)kho_ind_parse_number(val[i], &d);
         for (int f = KHO_FREQ_YEAR; f <= KHO_FREQ_MONTH; f++)

@@ -93,6 +93,18 @@ bool kho_ind_parse_number(const char *s, double *out)
     return true;
 }
 
+/* The number written by the n digits at p (-1 when one is not a digit). */
+static int dig(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
 int kho_ind_freq_parse(const char *s)
 {
     if (!strcmp(s, "year"))
@@ -110,7 +122,7 @@ bool kho_ind_period_ok(int freq, const char *p)
     for (int i = 0; i < 4; i++)
         if (i >= (int)n || p[i] < '0' || p[i] > '9')
             return false;
-    int y = atoi(p);
+    int y = dig(p, 4);
     if (y < 1900 || y > 2200)
         return false;
     switch (freq) {
@@ -120,45 +132,45 @@ bool kho_ind_period_ok(int freq, const char *p)
         return n == 7 && p[4] == '-' && p[5] == 'Q' && p[6] >= '1' && p[6] <= '4';
     case KHO_FREQ_MONTH:
         return n == 7 && p[4] == '-' && p[5] >= '0' && p[5] <= '1' && p[6] >= '0' && p[6] <= '9' &&
-               atoi(p + 5) >= 1 && atoi(p + 5) <= 12;
+               dig(p + 5, 2) >= 1 && dig(p + 5, 2) <= 12;
     }
     return false;
 }
 
 bool kho_ind_period_old(const char *p)
 {
-    int y = atoi(p);
+    int y = dig(p, 4);
     if (y < 2025)
         return true;
     if (y > 2025 || strlen(p) == 4)
         return false;
     if (p[5] == 'Q')
         return p[6] <= '2';
-    return atoi(p + 5) <= 6;
+    return dig(p + 5, 2) <= 6;
 }
 
 void kho_ind_period_add(int freq, const char *p, int k, char out[16])
 {
-    int y = atoi(p);
+    int y = dig(p, 4);
     if (freq == KHO_FREQ_YEAR) {
         snprintf(out, 16, "%04d", y + k);
     } else if (freq == KHO_FREQ_QUARTER) {
         int q = (p[6] - '1') + k;
         snprintf(out, 16, "%04d-Q%d", y + q / 4, q % 4 + 1);
     } else {
-        int m = atoi(p + 5) - 1 + k;
+        int m = dig(p + 5, 2) - 1 + k;
         snprintf(out, 16, "%04d-%02d", y + m / 12, m % 12 + 1);
     }
 }
 
 int kho_ind_period_diff(int freq, const char *a, const char *b)
 {
-    int ya = atoi(a), yb = atoi(b);
+    int ya = dig(a, 4), yb = dig(b, 4);
     if (freq == KHO_FREQ_YEAR)
         return yb - ya;
     if (freq == KHO_FREQ_QUARTER)
         return (yb - ya) * 4 + (b[6] - a[6]);
-    return (yb - ya) * 12 + (atoi(b + 5) - atoi(a + 5));
+    return (yb - ya) * 12 + (dig(b + 5, 2) - dig(a + 5, 2));
 }
 
 /* ---- the catalogue in memory ---------------------------------------------------------- */
@@ -557,7 +569,8 @@ static int load_csv(kho_store_t *w, const char *path, const char *cols, size_t m
     char want[256];
     snprintf(want, sizeof want, "%s", cols);
     size_t k = 0;
-    for (char *tok = strtok(want, ","); tok; tok = strtok(NULL, ","), k++) {
+    char *save = NULL;
+    for (char *tok = strtok_r(want, ",", &save); tok; tok = strtok_r(NULL, ",", &save), k++) {
         const char *have = k < kho_reader_ncols(r) ? kho_reader_label(r, k) : "";
         if (strcmp(have, tok)) {
             kho_reader_free(r);
