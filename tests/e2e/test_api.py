@@ -13,6 +13,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DEMO = os.path.join(HERE, "..", "..", "data", "demo")
 HSDVC = "ho-so-dich-vu-cong"
 DNDK = "doanh-nghiep-dang-ky-moi"
+CSKT = "chi-so-kinh-te-xa-hoi"
 
 _state = {}
 
@@ -78,11 +79,15 @@ def test_index_api_and_health(env):
 def test_datasets_list_and_search(env):
     srv = srv_of(env)
     j = get_json(srv, "/api/v1/datasets")
-    assert j["total"] == 2 and j["limit"] == 100 and j["offset"] == 0, j
-    assert sorted(ids(j)) == [DNDK, HSDVC], j
+    assert j["total"] == 3 and j["limit"] == 100 and j["offset"] == 0, j
+    assert sorted(ids(j)) == [CSKT, DNDK, HSDVC], j
     d = {x["id"]: x for x in j["datasets"]}
     assert d[HSDVC]["row_count"] == 5200 and d[HSDVC]["current_version"] == 1
     assert d[DNDK]["row_count"] == 624 and d[DNDK]["current_version"] == 1
+    assert d[CSKT]["row_count"] == 43117 and d[CSKT]["current_version"] == 1
+    assert d[CSKT]["organisation"] == {"id": "so-tai-chinh", "name": "Sở Tài chính"}
+    assert d[CSKT]["synthetic"] is True and d[CSKT]["sharing"] == "open"
+    assert sorted(d[CSKT]["tags"]) == sorted(["Hưng Yên", "chỉ số", "kinh tế – xã hội", "thống kê"]), d[CSKT]
     assert d[HSDVC]["organisation"] == {"id": "phuc-vu-hanh-chinh-cong", "name": "Trung tâm Phục vụ hành chính công"}
     assert d[HSDVC]["synthetic"] is True and d[HSDVC]["sharing"] == "open"
     for words in ("dich vu", "dịch vụ", "DỊCH VỤ", "Dich Vu", "dịch vụ công", "hanh chinh cong", "Hưng Yên dịch"):
@@ -90,23 +95,29 @@ def test_datasets_list_and_search(env):
         assert ids(j) == [HSDVC] and j["total"] == 1, (words, j)
     for words in ("doanh nghiep", "doanh nghiệp", "vốn đăng ký"):
         assert ids(get_json(srv, "/api/v1/datasets?q=" + q(words))) == [DNDK], words
+    for words in ("mô phỏng", "mo phong", "Thái Bình", "chỉ số kinh tế mô phỏng"):
+        j = get_json(srv, "/api/v1/datasets?q=" + q(words))
+        assert ids(j) == [CSKT] and j["total"] == 1, (words, j)
     j = get_json(srv, "/api/v1/datasets?q=" + q("dịch vụ doanh nghiệp"))  # every word must match
     assert ids(j) == [] and j["total"] == 0, j
     j = get_json(srv, "/api/v1/datasets?q=" + q("giả lập"))
     assert sorted(ids(j)) == [DNDK, HSDVC]
     assert ids(get_json(srv, "/api/v1/datasets?q=khongtontai")) == []
     # organisation and tag filters
-    assert ids(get_json(srv, "/api/v1/datasets?org=so-tai-chinh")) == [DNDK]
+    assert sorted(ids(get_json(srv, "/api/v1/datasets?org=so-tai-chinh"))) == [CSKT, DNDK]
     assert ids(get_json(srv, "/api/v1/datasets?org=phuc-vu-hanh-chinh-cong")) == [HSDVC]
     j = get_json(srv, "/api/v1/datasets?org=khong-co")
     assert j["datasets"] == [] and j["total"] == 0
     assert ids(get_json(srv, "/api/v1/datasets?tag=" + q("dịch vụ công"))) == [HSDVC]
+    assert ids(get_json(srv, "/api/v1/datasets?tag=" + q("thống kê"))) == [CSKT]
     assert ids(get_json(srv, "/api/v1/datasets?org=so-tai-chinh&q=" + q("dịch vụ"))) == []
     # paging
     j1 = get_json(srv, "/api/v1/datasets?limit=1")
     j2 = get_json(srv, "/api/v1/datasets?limit=1&offset=1")
-    assert j1["total"] == j2["total"] == 2 and len(j1["datasets"]) == len(j2["datasets"]) == 1, (j1, j2)
-    assert sorted(ids(j1) + ids(j2)) == [DNDK, HSDVC]
+    j3 = get_json(srv, "/api/v1/datasets?limit=1&offset=2")
+    assert j1["total"] == j2["total"] == j3["total"] == 3, (j1, j2, j3)
+    assert len(j1["datasets"]) == len(j2["datasets"]) == len(j3["datasets"]) == 1, (j1, j2, j3)
+    assert sorted(ids(j1) + ids(j2) + ids(j3)) == [CSKT, DNDK, HSDVC]
 
 
 def test_datasets_total_does_not_depend_on_offset(env):
@@ -114,7 +125,7 @@ def test_datasets_total_does_not_depend_on_offset(env):
     srv = srv_of(env)
     j = get_json(srv, "/api/v1/datasets?offset=5")
     assert j["datasets"] == [] and j["offset"] == 5, j
-    assert j["total"] == 2, j
+    assert j["total"] == 3, j
 
 
 def test_dataset_detail(env):
@@ -263,7 +274,7 @@ def test_upload_creates_versions(env):
 def test_organisations(env):
     srv = srv_of(env)
     orgs = {o["id"]: o for o in get_json(srv, "/api/v1/organisations")["organisations"]}
-    assert orgs["so-tai-chinh"]["name"] == "Sở Tài chính" and orgs["so-tai-chinh"]["datasets"] == 1, orgs
+    assert orgs["so-tai-chinh"]["name"] == "Sở Tài chính" and orgs["so-tai-chinh"]["datasets"] == 2, orgs
     assert orgs["phuc-vu-hanh-chinh-cong"]["datasets"] == 1, orgs
 
 

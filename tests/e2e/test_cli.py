@@ -22,6 +22,7 @@ from harness import check_sanitizer
 HSDVC = "ho-so-dich-vu-cong"
 TCXH = "doi-tuong-tro-cap-xa-hoi"
 DNDK = "doanh-nghiep-dang-ky-moi"
+CSKT = "chi-so-kinh-te-xa-hoi"
 
 
 # ---- helpers ---------------------------------------------------------------------------
@@ -184,16 +185,17 @@ def test_datasets_show_units(env):
     p = ok(env.kho("datasets"))
     lines = p.stdout.splitlines()
     assert lines[0].split() == ["ID", "VERSION", "ROWS", "SHARING", "TITLE"], lines[0]
-    assert lines[-1] == "3 datasets", p.stdout
+    assert lines[-1] == "4 datasets", p.stdout
     assert any(l.split()[:4] == [DNDK, "1", "624", "open"] for l in lines), p.stdout
     assert any(l.split()[:4] == [HSDVC, "1", "5200", "open"] for l in lines), p.stdout
+    assert any(l.split()[:4] == [CSKT, "1", "43117", "open"] for l in lines), p.stdout
     lst = json.loads(ok(env.kho("datasets", "--json")).stdout)
-    assert lst["total"] == 3 and sorted(d["id"] for d in lst["datasets"]) == [DNDK, TCXH, HSDVC], lst
+    assert lst["total"] == 4 and sorted(d["id"] for d in lst["datasets"]) == [CSKT, DNDK, TCXH, HSDVC], lst
     for q in ("dich vu", "dịch vụ", "DICH VU"):
         lst = json.loads(ok(env.kho("datasets", "--q", q, "--json")).stdout)
         assert [d["id"] for d in lst["datasets"]] == [HSDVC], (q, lst)
     lst = json.loads(ok(env.kho("datasets", "--org", "so-tai-chinh", "--json")).stdout)
-    assert [d["id"] for d in lst["datasets"]] == [DNDK], lst
+    assert sorted(d["id"] for d in lst["datasets"]) == [CSKT, DNDK], lst
 
     p = ok(env.kho("show", HSDVC))
     assert "current version: 1   rows: 5200" in p.stdout, p.stdout
@@ -461,21 +463,23 @@ def test_init_is_idempotent(env):
     p1 = ok(env.kho("init", "--demo", data=data))
     assert "demo dataset doanh-nghiep-dang-ky-moi: 624 rows (version 1)" in p1.stdout, p1.stdout
     assert "demo dataset ho-so-dich-vu-cong: 5200 rows (version 1)" in p1.stdout, p1.stdout
-    before = {ds: show(env, ds, data=data) for ds in (DNDK, HSDVC, TCXH)}
+    assert "demo dataset chi-so-kinh-te-xa-hoi: 43117 indicator reports (version 1)" in p1.stdout, p1.stdout
+    before = {ds: show(env, ds, data=data) for ds in (DNDK, HSDVC, TCXH, CSKT)}
     t_before = tables(data)
     p2 = ok(env.kho("init", "--demo", data=data))
     assert "already" in p2.stdout, p2.stdout
-    after = {ds: show(env, ds, data=data) for ds in (DNDK, HSDVC, TCXH)}
+    after = {ds: show(env, ds, data=data) for ds in (DNDK, HSDVC, TCXH, CSKT)}
     assert after == before, (after, before)
     assert tables(data) == t_before
     lst = json.loads(ok(env.kho("datasets", "--json", data=data)).stdout)
-    assert lst["total"] == 3 and sorted(d["id"] for d in lst["datasets"]) == [DNDK, TCXH, HSDVC], lst
+    assert lst["total"] == 4 and sorted(d["id"] for d in lst["datasets"]) == [CSKT, DNDK, TCXH, HSDVC], lst
     # a user's new version of a demo dataset survives another init --demo
     ok(env.kho("import", "-", "--dataset", DNDK, data=data, input="Mã xã,Năm\n11953,2026\n"))
     ok(env.kho("init", "--demo", data=data))
     d = show(env, DNDK, data=data)
     assert d["current_version"] == 2 and d["row_count"] == 1 and [v["number"] for v in d["versions"]] == [2, 1], d
     assert show(env, HSDVC, data=data) == before[HSDVC]
+    assert show(env, CSKT, data=data) == before[CSKT]
     # init without --demo on the same directory changes nothing either
     ok(env.kho("init", data=data))
     assert show(env, DNDK, data=data)["current_version"] == 2

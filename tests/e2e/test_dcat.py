@@ -9,6 +9,7 @@ import sys
 
 HSDVC = "ho-so-dich-vu-cong"
 DNDK = "doanh-nghiep-dang-ky-moi"
+CSKT = "chi-so-kinh-te-xa-hoi"
 TCXH = "doi-tuong-tro-cap-xa-hoi"
 
 _state = {}
@@ -152,7 +153,7 @@ def test_jsonld_parses_as_rdf_with_the_expected_triples(env):
     assert (cat, RDF.type, DCAT.Catalog) in g
     listed = sorted(str(o) for o in g.objects(cat, DCAT.dataset))
     datasets = sorted(str(s) for s in g.subjects(RDF.type, DCAT.Dataset))
-    assert listed == datasets == sorted(f"{srv.url}/api/v1/datasets/{x}" for x in (DNDK, HSDVC)), listed
+    assert listed == datasets == sorted(f"{srv.url}/api/v1/datasets/{x}" for x in (CSKT, DNDK, HSDVC)), listed
     meta = rest(srv, f"/api/v1/datasets/{HSDVC}")
     ds = URIRef(f"{srv.url}/api/v1/datasets/{HSDVC}")
     assert (ds, DCT.title, Literal(meta["title"], lang="vi")) in g
@@ -178,6 +179,10 @@ def test_jsonld_parses_as_rdf_with_the_expected_triples(env):
     one = rl.Graph().parse(data=get_ld(srv, f"/api/v1/datasets/{HSDVC}.jsonld").body, format="json-ld")
     named = lambda graph: {t for t in graph if not any(isinstance(x, rl.BNode) for x in t)}
     assert len(named(one)) > 20 and named(one) <= named(g)  # the dataset's own document says the same
+    # the indicators' source dataset is in the catalogue as any other open dataset
+    cs = URIRef(f"{srv.url}/api/v1/datasets/{CSKT}")
+    assert (cs, DCT.identifier, Literal(CSKT)) in g and (cs, KHO.sharing, Literal("open")) in g
+    assert {str(k) for k in g.objects(cs, DCAT.keyword)} == {"Hưng Yên", "chỉ số", "kinh tế – xã hội", "thống kê"}
 
 
 def test_urls_follow_the_request_host_and_a_trusted_proxy(env):
