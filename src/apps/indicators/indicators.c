@@ -356,10 +356,13 @@ static json_t *value_row(kho_stmt_t *st)
 static int query_values(kho_store_t *db, const char *code, const vq_t *q, json_t *arr, kho_err_t *err)
 {
     kho_buf_t sql = KHO_BUF_INIT;
+    /* within a province the join is an inner one; CROSS JOIN keeps ind_values outermost, so SQLite walks
+     * its (indicator, level, period, value) index instead of looking up every commune (4x faster) */
     kho_buf_printf(&sql,
                    "SELECT v.unit_code, coalesce(u.name, v.unit_code), v.period, v.value, v.converted, v.method"
-                   " FROM ind_values v LEFT JOIN units u ON u.era = ?9 AND u.level = ?10 AND u.code = v.unit_code"
-                   " WHERE v.indicator = ?1 AND v.level = ?2");
+                   " FROM ind_values v %s units u ON u.era = ?9 AND u.level = ?10 AND u.code = v.unit_code"
+                   " WHERE v.indicator = ?1 AND v.level = ?2",
+                   q->within ? "CROSS JOIN" : "LEFT JOIN");
     if (q->codes)
         kho_buf_puts(&sql, " AND v.unit_code IN (SELECT value FROM json_each(?3))");
     if (q->within && q->level == LV_COMMUNE)
