@@ -31,6 +31,7 @@
 
 #include "api/guard.h"
 #include "api/respcache.h"
+#include "apps/indicators/indicators.h"
 #include "api/router.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -757,6 +758,7 @@ static void *loop_main(void *arg)
     kho_store_close(loop->db);
     loop->db = NULL;
     kho_respcache_clear();
+    kho_ind_thread_done();
     return NULL;
 }
 

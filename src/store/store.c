@@ -34,6 +34,7 @@ struct kho_store {
     uint64_t clock;
     struct timespec deadline; /* kho_store_deadline; tv_sec 0: none */
     bool timed_out;           /* the progress handler stopped a statement */
+    uint64_t serial;          /* kho_store_serial */
 };
 
 #define ST(x) ((sqlite3_stmt *)(void *)(x))
@@ -142,6 +143,16 @@ int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err)
     return rc == KHO_STEP_ROW ? 0 : rc < 0 ? rc : kho_err_set(err, KHO_EINTERNAL, "no data_version");
 }
 
+uint64_t kho_store_serial(const kho_store_t *s)
+{
+    return s->serial;
+}
+
+int64_t kho_store_changes(const kho_store_t *s)
+{
+    return sqlite3_total_changes64(s->db);
+}
+
 bool kho_store_timed_out(const kho_store_t *s)
 {
     return s->timed_out;
@@ -178,6 +189,8 @@ int kho_store_open(const char *path, int flags, const kho_store_opts_t *opts, kh
     int cache = opts && opts->cache_mb > 0 ? opts->cache_mb : 64;
     sqlite3_busy_timeout(db, busy);
     kho_store_t *s = kho_xcalloc(1, sizeof *s);
+    static _Atomic uint64_t serials;
+    s->serial = ++serials;
     s->db = db;
     s->path = kho_xstrdup(path);
     int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;

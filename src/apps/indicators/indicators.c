@@ -79,17 +79,17 @@ static bool any_synthetic(kho_store_t *db, const kho_ind_def_t *d)
 }
 
 /* Load the catalogue and find a visible indicator; KHO_ENOTFOUND otherwise. */
-static int find_visible(const kho_ind_ctx_t *c, const char *code, kho_ind_cat_t *cat, vis_t *vis, int *idx,
+static int find_visible(const kho_ind_ctx_t *c, const char *code, const kho_ind_cat_t **catp, vis_t *vis, int *idx,
                         kho_err_t *err)
 {
-    int rc = kho_ind_cat_load(c->db, cat, err);
+    int rc = kho_ind_cat_shared(c->db, catp, err);
     if (rc != 0)
         return rc;
+    const kho_ind_cat_t *cat = *catp;
     vis->c = c;
     vis->n = 0;
     *idx = kho_ind_cat_find(cat, code);
     if (*idx < 0 || !ind_visible(vis, &cat->v[*idx])) {
-        kho_ind_cat_free(cat);
         return kho_err_setk(err, KHO_ENOTFOUND, "unknown_indicator",
                             "no indicator has the code '%.64s' (GET /api/v1/indicators lists them)", code ? code : "");
     }
@@ -129,29 +129,28 @@ static json_t *def_json(const kho_ind_cat_t *cat, const kho_ind_def_t *d)
 
 int kho_ind_list(const kho_ind_ctx_t *c, json_t **out, kho_err_t *err)
 {
-    kho_ind_cat_t cat;
-    int rc = kho_ind_cat_load(c->db, &cat, err);
+    const kho_ind_cat_t *cat = NULL;
+    int rc = kho_ind_cat_shared(c->db, &cat, err);
     if (rc != 0)
         return rc;
     vis_t vis = {.c = c};
     json_t *arr = json_array();
-    for (size_t i = 0; i < cat.n; i++)
-        if (ind_visible(&vis, &cat.v[i]))
-            json_array_append_new(arr, def_json(&cat, &cat.v[i]));
-    kho_ind_cat_free(&cat);
+    for (size_t i = 0; i < cat->n; i++)
+        if (ind_visible(&vis, &cat->v[i]))
+            json_array_append_new(arr, def_json(cat, &cat->v[i]));
     *out = json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(arr), "indicators", arr);
     return 0;
 }
 
 int kho_ind_get(const kho_ind_ctx_t *c, const char *code, json_t **out, kho_err_t *err)
 {
-    kho_ind_cat_t cat;
+    const kho_ind_cat_t *cat = NULL;
     vis_t vis;
     int idx;
     int rc = find_visible(c, code, &cat, &vis, &idx, err);
     if (rc != 0)
         return rc;
-    json_t *o = def_json(&cat, &cat.v[idx]);
+    json_t *o = def_json(cat, &cat->v[idx]);
     json_t *cov = json_object(), *srcs = json_array();
     kho_stmt_t *st;
     rc = kho_store_cached(c->db,
@@ -186,8 +185,7 @@ int kho_ind_get(const kho_ind_ctx_t *c, const char *code, json_t **out, kho_err_
     }
     json_object_set_new(o, "coverage", cov);
     json_object_set_new(o, "sources", srcs);
-    json_object_set_new(o, "synthetic", json_boolean(any_synthetic(c->db, &cat.v[idx])));
-    kho_ind_cat_free(&cat);
+    json_object_set_new(o, "synthetic", json_boolean(any_synthetic(c->db, &cat->v[idx])));
     if (rc != 0) {
         json_decref(o);
         return rc;
@@ -443,13 +441,13 @@ static int latest_period(kho_store_t *db, const char *code, int level, char out[
 int kho_ind_values(const kho_ind_ctx_t *c, const char *code, const kho_ind_values_q_t *q, json_t **out,
                    kho_err_t *err)
 {
-    kho_ind_cat_t cat;
+    const kho_ind_cat_t *cat = NULL;
     vis_t vis;
     int idx;
     int rc = find_visible(c, code, &cat, &vis, &idx, err);
     if (rc != 0)
         return rc;
-    kho_ind_def_t *d = &cat.v[idx];
+    kho_ind_def_t *d = &cat->v[idx];
     json_t *resolved = json_array(), *values = json_array();
     runit_t u[MAX_UNITS];
     size_t nu = 0;
@@ -513,7 +511,6 @@ int kho_ind_values(const kho_ind_ctx_t *c, const char *code, const kho_ind_value
         json_decref(resolved);
     }
     json_decref(v.codes);
-    kho_ind_cat_free(&cat);
     return rc;
 }
 
@@ -667,7 +664,7 @@ static int resolve_single(kho_store_t *db, const char *code, runit_t *u, json_t 
 int kho_ind_forecast(const kho_ind_ctx_t *c, const char *code, const char *unit, long horizon, json_t **out,
                      kho_err_t *err)
 {
-    kho_ind_cat_t cat;
+    const kho_ind_cat_t *cat = NULL;
     vis_t vis;
     int idx;
     int rc = find_visible(c, code, &cat, &vis, &idx, err);
@@ -681,13 +678,13 @@ int kho_ind_forecast(const kho_ind_ctx_t *c, const char *code, const char *unit,
         rc = load_series(c->db, code, u.level, u.code, &s, err);
     json_t *fo = NULL;
     kho_forecast_t fc;
-    if (rc == 0 && !(fo = forecast_json(&cat.v[idx], &s, horizon, &fc, err)))
+    if (rc == 0 && !(fo = forecast_json(&cat->v[idx], &s, horizon, &fc, err)))
         rc = err->code;
     if (rc == 0) {
         char name[256];
         unit_name(c->db, u.level, u.code, name, sizeof name);
-        json_t *head = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "indicator", code, "name", cat.v[idx].name,
-                                 "unit_of_measure", cat.v[idx].uom, "unit", u.code, "unit_name", name, "history",
+        json_t *head = json_pack("{s:s,s:s,s:s,s:s,s:s,s:o,s:o}", "indicator", code, "name", cat->v[idx].name,
+                                 "unit_of_measure", cat->v[idx].uom, "unit", u.code, "unit_name", name, "history",
                                  history_json(&s), "resolved", resolved);
         json_object_update(head, fo); /* the head's keys first, then the forecast's */
         json_decref(fo);
@@ -695,7 +692,6 @@ int kho_ind_forecast(const kho_ind_ctx_t *c, const char *code, const char *unit,
     } else
         json_decref(resolved);
     series_free(&s);
-    kho_ind_cat_free(&cat);
     return rc;
 }
 
@@ -771,7 +767,7 @@ static json_t *target_json(kho_store_t *db, const kho_ind_def_t *d, const char *
 }
 
 /* Targets of indicator idx (or of every visible indicator when idx < 0) for unit (NULL: all). */
-static int targets_into(const kho_ind_ctx_t *c, kho_ind_cat_t *cat, vis_t *vis, int idx, const char *unit,
+static int targets_into(const kho_ind_ctx_t *c, const kho_ind_cat_t *cat, vis_t *vis, int idx, const char *unit,
                         json_t *arr, kho_err_t *err)
 {
     kho_stmt_t *st;
@@ -815,7 +811,7 @@ static int targets_into(const kho_ind_ctx_t *c, kho_ind_cat_t *cat, vis_t *vis, 
 
 int kho_ind_targets(const kho_ind_ctx_t *c, const char *code, const char *unit, json_t **out, kho_err_t *err)
 {
-    kho_ind_cat_t cat;
+    const kho_ind_cat_t *cat = NULL;
     vis_t vis;
     int idx;
     int rc = find_visible(c, code, &cat, &vis, &idx, err);
@@ -826,15 +822,14 @@ int kho_ind_targets(const kho_ind_ctx_t *c, const char *code, const char *unit, 
     if (unit && *unit)
         rc = resolve_single(c->db, unit, &u, resolved, err);
     if (rc == 0)
-        rc = targets_into(c, &cat, &vis, idx, unit && *unit ? u.code : NULL, arr, err);
+        rc = targets_into(c, cat, &vis, idx, unit && *unit ? u.code : NULL, arr, err);
     if (rc == 0)
-        *out = json_pack("{s:s,s:s,s:o,s:o}", "indicator", cat.v[idx].code, "name", cat.v[idx].name, "targets", arr,
+        *out = json_pack("{s:s,s:s,s:o,s:o}", "indicator", cat->v[idx].code, "name", cat->v[idx].name, "targets", arr,
                          "resolved", resolved);
     else {
         json_decref(arr);
         json_decref(resolved);
     }
-    kho_ind_cat_free(&cat);
     return rc;
 }
 
@@ -843,8 +838,8 @@ int kho_ind_targets(const kho_ind_ctx_t *c, const char *code, const char *unit, 
 int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *period, const char *indicator,
                       json_t **out, kho_err_t *err)
 {
-    kho_ind_cat_t cat;
-    int rc = kho_ind_cat_load(c->db, &cat, err);
+    const kho_ind_cat_t *cat = NULL;
+    int rc = kho_ind_cat_shared(c->db, &cat, err);
     if (rc != 0)
         return rc;
     vis_t vis = {.c = c};
@@ -856,7 +851,6 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
                                                        "the values API (level=district-before-2025)");
     if (rc != 0) {
         json_decref(resolved);
-        kho_ind_cat_free(&cat);
         return rc;
     }
     char name[256], prov[8] = "";
@@ -892,22 +886,22 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
         }
     }
     /* every value of this unit, per indicator */
-    series_t *ser = kho_xcalloc(cat.n + 1, sizeof *ser);
-    bool *shown = kho_xcalloc(cat.n + 1, sizeof *shown);
+    series_t *ser = kho_xcalloc(cat->n + 1, sizeof *ser);
+    bool *shown = kho_xcalloc(cat->n + 1, sizeof *shown);
     json_t *periods = json_array(), *inds = json_array(), *kpis = json_array();
     char maxp[16] = "";
     bool synthetic = false;
-    for (size_t i = 0; rc == 0 && i < cat.n; i++) {
-        if (!ind_visible(&vis, &cat.v[i]))
+    for (size_t i = 0; rc == 0 && i < cat->n; i++) {
+        if (!ind_visible(&vis, &cat->v[i]))
             continue;
-        rc = load_series(c->db, cat.v[i].code, u.level, u.code, &ser[i], err);
+        rc = load_series(c->db, cat->v[i].code, u.level, u.code, &ser[i], err);
         if (rc != 0 || ser[i].n == 0)
             continue;
         shown[i] = true;
-        synthetic |= any_synthetic(c->db, &cat.v[i]);
-        json_array_append_new(inds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code", cat.v[i].code, "name", cat.v[i].name,
-                                              "unit_of_measure", cat.v[i].uom, "kind", kho_ind_kind_name(cat.v[i].kind),
-                                              "level", cat.v[i].level == KHO_LVL_PROVINCE ? "province" : "commune"));
+        synthetic |= any_synthetic(c->db, &cat->v[i]);
+        json_array_append_new(inds, json_pack("{s:s,s:s,s:s,s:s,s:s}", "code", cat->v[i].code, "name", cat->v[i].name,
+                                              "unit_of_measure", cat->v[i].uom, "kind", kho_ind_kind_name(cat->v[i].kind),
+                                              "level", cat->v[i].level == KHO_LVL_PROVINCE ? "province" : "commune"));
         for (size_t k = 0; k < ser[i].n; k++) {
             bool have = false;
             for (size_t j = 0; j < json_array_size(periods); j++)
@@ -938,13 +932,13 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
                           period);
     int sel = -1;
     if (rc == 0 && indicator && *indicator) {
-        sel = kho_ind_cat_find(&cat, indicator);
-        if (sel < 0 || !ind_visible(&vis, &cat.v[sel]))
+        sel = kho_ind_cat_find(cat, indicator);
+        if (sel < 0 || !ind_visible(&vis, &cat->v[sel]))
             rc = kho_err_setk(err, KHO_ENOTFOUND, "unknown_indicator", "no indicator has the code '%.64s'", indicator);
         else if (!shown[sel])
             rc = kho_err_setk(err, KHO_EINVAL, "no_values", "indicator %s has no values for unit %s", indicator, u.code);
     }
-    for (size_t i = 0; rc == 0 && i < cat.n; i++) {
+    for (size_t i = 0; rc == 0 && i < cat->n; i++) {
         if (!shown[i])
             continue;
         if (sel < 0)
@@ -954,9 +948,9 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
         for (size_t k = 0; k < s->n; k++)
             if (!strcmp(s->period[k], per))
                 at = k;
-        json_t *k = json_pack("{s:s,s:s,s:s,s:i}", "indicator", cat.v[i].code, "name", cat.v[i].name,
-                              "unit_of_measure", cat.v[i].uom, "decimals", cat.v[i].decimals);
-        json_object_set_new(k, "higher_is_better", json_boolean(cat.v[i].higher_is_better));
+        json_t *k = json_pack("{s:s,s:s,s:s,s:i}", "indicator", cat->v[i].code, "name", cat->v[i].name,
+                              "unit_of_measure", cat->v[i].uom, "decimals", cat->v[i].decimals);
+        json_object_set_new(k, "higher_is_better", json_boolean(cat->v[i].higher_is_better));
         if (at < s->n) {
             json_object_set_new(k, "period", json_string(s->period[at]));
             json_object_set_new(k, "value", json_real(r4(s->v[at])));
@@ -977,7 +971,7 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
     }
     json_t *series = json_null(), *ranking = json_null(), *targets = json_array();
     if (rc == 0 && sel >= 0) {
-        kho_ind_def_t *d = &cat.v[sel];
+        kho_ind_def_t *d = &cat->v[sel];
         series = json_pack("{s:s,s:s,s:s,s:o}", "indicator", d->code, "name", d->name, "unit_of_measure", d->uom,
                            "history", history_json(&ser[sel]));
         kho_forecast_t fc;
@@ -995,8 +989,8 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
         json_object_set_new(ranking, "order", json_string(d->higher_is_better ? "desc" : "asc"));
     }
     if (rc == 0)
-        rc = targets_into(c, &cat, &vis, -1, u.code, targets, err);
-    for (size_t i = 0; i < cat.n; i++)
+        rc = targets_into(c, cat, &vis, -1, u.code, targets, err);
+    for (size_t i = 0; i < cat->n; i++)
         series_free(&ser[i]);
     free(ser);
     free(shown);
@@ -1017,6 +1011,5 @@ int kho_ind_dashboard(const kho_ind_ctx_t *c, const char *unit, const char *peri
         json_decref(inds);
     }
     json_decref(resolved);
-    kho_ind_cat_free(&cat);
     return rc;
 }

@@ -120,6 +120,11 @@ typedef struct kho_ind_ctx {
     const kho_principal_t *who;
 } kho_ind_ctx_t;
 
+/* Drop what this thread keeps between requests (the parsed catalogue; see
+ * the read functions below, which reuse it while the database is unchanged).
+ * Call when a thread that served reads ends. */
+void kho_ind_thread_done(void);
+
 /* {"indicators":[definition...]}: the visible ones, in catalogue order. */
 int kho_ind_list(const kho_ind_ctx_t *c, json_t **out, kho_err_t *err) KHO_WUR;
 

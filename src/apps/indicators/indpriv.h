@@ -39,6 +39,10 @@ typedef struct kho_ind_cat {
 /* Read the catalogue (in its order) into c; free with kho_ind_cat_free. */
 int kho_ind_cat_load(kho_store_t *s, kho_ind_cat_t *c, kho_err_t *err) KHO_WUR;
 void kho_ind_cat_free(kho_ind_cat_t *c);
+/* The catalogue of s, kept per thread while neither s's data_version nor its
+ * own change count moves (then read again). *out is borrowed: valid until the
+ * next call on this thread or kho_ind_thread_done. */
+int kho_ind_cat_shared(kho_store_t *s, const kho_ind_cat_t **out, kho_err_t *err) KHO_WUR;
 /* Index of code, or -1. */
 int kho_ind_cat_find(const kho_ind_cat_t *c, const char *code);
 const char *kho_ind_kind_name(int kind);
