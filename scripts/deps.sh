@@ -7,10 +7,11 @@ set -euo pipefail
 level=${1:-build}
 # nodejs and npm: the build embeds the portal's assets (scripts/embed.mjs) and the chart library
 # from npm (package-lock.json); chromium and a font with Vietnamese letters: the browser tests;
-# python3-rdflib: the DCAT test reads the JSON-LD catalogue as RDF.
+# python3-rdflib: the DCAT test reads the JSON-LD catalogue as RDF; libcurl: the assistant's optional
+# language model (apps/assistant/llm.c).
 pkgs=(make gcc pkg-config libc6-dev
       libh2o-dev libh2o-evloop-dev libssl-dev zlib1g-dev
-      libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev
+      libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev libcurl4-openssl-dev
       nodejs npm)
 case "$level" in
   build) ;;

@@ -11,6 +11,7 @@
 #include "api/h_dcat.h"
 #include "api/h_misc.h"
 #include "api/h_openapi.h"
+#include "api/h_ask.h"
 #include "api/h_sql.h"
 #include "api/h_rows.h"
 #include "api/h_static.h"
@@ -51,6 +52,8 @@ static const kho_route_t ROUTES[] = {
     {"POST", "/api/v1/datasets/{id}/grants", kho_h_grant_add, ACCOUNT},
     {"DELETE", "/api/v1/datasets/{id}/grants/{grantee}", kho_h_grant_remove, ACCOUNT},
     {"GET", "/api/v1/organisations", kho_h_organisations, {0}},
+    {"GET", "/api/v1/ask", kho_h_ask, {0}},
+    {"POST", "/api/v1/ask", kho_h_ask, {0}},
     {"GET", "/api/v1/sql", kho_h_sql, {0}},
     {"POST", "/api/v1/sql", kho_h_sql, {0}},
     {"GET", "/api/v1/sql/tables", kho_h_sql_tables, {0}},

@@ -31,6 +31,7 @@
 
 #include "api/guard.h"
 #include "api/respcache.h"
+#include "apps/assistant/assistant.h"
 #include "apps/indicators/indicators.h"
 #include "api/router.h"
 #include "core/log.h"
@@ -759,6 +760,7 @@ static void *loop_main(void *arg)
     loop->db = NULL;
     kho_respcache_clear();
     kho_ind_thread_done();
+    kho_ask_thread_done();
     return NULL;
 }
 

@@ -8,6 +8,7 @@
 
 #include "apps/indicators/indicators.h"
 #include "cli/cmd_data.h"
+#include "cli/cmd_assistant.h"
 #include "cli/cmd_indicators.h"
 #include "cli/cmd_security.h"
 #include "cli/cmd_serve.h"
@@ -141,6 +142,15 @@ static const command_t COMMANDS[] = {
      "                   totals, ratios and rates. Uploads to a source dataset rebuild by themselves.",
      {{"json", false, false}, GLOBAL_OPTS, {0}},
      kho_cmd_indicators, false},
+    {"ask", "kho ask \"QUESTION\" [--json]",
+     "Ask the virtual assistant a question in Vietnamese (docs/assistant.md), as the operator: every\n"
+     "indicator is visible. Prints the answer (--json: the whole answer of GET /api/v1/ask).",
+     {{"json", false, false}, GLOBAL_OPTS, {0}}, kho_cmd_ask, false},
+    {"assistant", "kho assistant synonyms FILE",
+     "The assistant's extra words: FILE is a CSV term,kind,code (kind indicator or unit) that replaces the\n"
+     "words loaded before, e.g. \"dân cư,indicator,dan_so\" or \"Phố Hiến cổ,unit,11953\". One transaction:\n"
+     "a file with a problem (named by line) loads nothing. Servers pick the words up at once.",
+     {GLOBAL_OPTS, {0}}, kho_cmd_assistant, false},
     {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
      "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
      "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"

@@ -66,6 +66,10 @@ static const key_doc_t KEYS[] = {
      "on: take the client address from the last X-Forwarded-For entry (only behind a reverse proxy)"},
     {"min_group_size", "10", "int", "aggregates over personal columns need groups of at least this many rows"},
     {"access_log", "on", "str", "one line per HTTP request on stderr: on or off"},
+    {"assistant_llm_url", "", "str",
+     "OpenAI-compatible base URL of the assistant's optional language model (http://127.0.0.1:11434/v1); empty: off"},
+    {"assistant_llm_model", "", "str", "model name sent to that server (its API key: KHO_ASSISTANT_LLM_KEY)"},
+    {"assistant_llm_timeout_ms", "5000", "int", "time limit of one call to the language model"},
 };
 #define NKEYS (sizeof KEYS / sizeof KEYS[0])
 

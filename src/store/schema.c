@@ -198,6 +198,13 @@ static const char *const MIGRATIONS[] = {
     "  source_version INTEGER NOT NULL DEFAULT 0,"
     "  PRIMARY KEY (indicator, level, unit_code, period)) WITHOUT ROWID;"
     "CREATE INDEX ind_values_by_period ON ind_values(indicator, level, period, value);",
+
+    /* 4: the assistant's extra words (apps/assistant/lexicon.h) */
+    "CREATE TABLE ask_synonyms ("
+    "  term TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('indicator','unit')),"
+    "  code TEXT NOT NULL,"
+    "  PRIMARY KEY (term, kind));",
 };
 
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

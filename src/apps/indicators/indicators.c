@@ -142,6 +142,48 @@ int kho_ind_list(const kho_ind_ctx_t *c, json_t **out, kho_err_t *err)
     return 0;
 }
 
+int kho_ind_catalogue_all(kho_store_t *db, json_t **out, kho_err_t *err)
+{
+    const kho_ind_cat_t *cat = NULL;
+    int rc = kho_ind_cat_shared(db, &cat, err);
+    if (rc != 0)
+        return rc;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < cat->n; i++)
+        json_array_append_new(arr, def_json(cat, &cat->v[i]));
+    *out = json_pack("{s:I,s:o}", "count", (json_int_t)json_array_size(arr), "indicators", arr);
+    return 0;
+}
+
+int kho_ind_sources(const kho_ind_ctx_t *c, const char *code, json_t **out, kho_err_t *err)
+{
+    const kho_ind_cat_t *cat = NULL;
+    vis_t vis;
+    int idx;
+    int rc = find_visible(c, code, &cat, &vis, &idx, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_t *st;
+    rc = kho_store_cached(c->db,
+                          "SELECT slug, current_version FROM datasets WHERE current_version IS NOT NULL"
+                          " AND instr(',' || ?1 || ',', ',' || slug || ',') > 0 ORDER BY slug",
+                          &st, err);
+    if (rc != 0)
+        return rc;
+    json_t *arr = json_array();
+    kho_stmt_bind_str(st, 1, cat->v[idx].sources);
+    while ((rc = kho_stmt_step(st, err)) == KHO_STEP_ROW)
+        json_array_append_new(arr, json_pack("{s:s,s:I}", "dataset", kho_stmt_col_text(st, 0), "version",
+                                             (json_int_t)kho_stmt_col_int(st, 1)));
+    kho_stmt_reset(st);
+    if (rc < 0) {
+        json_decref(arr);
+        return rc;
+    }
+    *out = json_pack("{s:o}", "sources", arr);
+    return 0;
+}
+
 int kho_ind_get(const kho_ind_ctx_t *c, const char *code, json_t **out, kho_err_t *err)
 {
     const kho_ind_cat_t *cat = NULL;

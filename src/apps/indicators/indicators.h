@@ -125,6 +125,16 @@ typedef struct kho_ind_ctx {
  * Call when a thread that served reads ends. */
 void kho_ind_thread_done(void);
 
+/* Every indicator's definition (as in kho_ind_list), whatever the caller may
+ * see: for building lookup tables such as the assistant's lexicon. Never send
+ * it to a caller: the reads below decide visibility. *out is a new reference. */
+int kho_ind_catalogue_all(kho_store_t *db, json_t **out, kho_err_t *err) KHO_WUR;
+
+/* {"sources":[{"dataset","version"}]}: the datasets the indicator's values come
+ * from, with their current versions; KHO_ENOTFOUND when the caller may not
+ * read it (or it does not exist). Cheap: no scan of the values. */
+int kho_ind_sources(const kho_ind_ctx_t *c, const char *code, json_t **out, kho_err_t *err) KHO_WUR;
+
 /* {"indicators":[definition...]}: the visible ones, in catalogue order. */
 int kho_ind_list(const kho_ind_ctx_t *c, json_t **out, kho_err_t *err) KHO_WUR;
 

@@ -1,0 +1,94 @@
+"""The assistant's optional language model (docs/assistant.md, "The optional language model")
+against a small local stand-in for an OpenAI-compatible server (a Python HTTP server on
+127.0.0.1 that records what it is sent and answers with a canned structured query).
+
+kho asks the model only about questions its parser answers with "help"; it validates the
+model's query against the catalogue and the unit tables and runs it itself: the number in
+the answer is kho's (the same as the indicators API's), never the model's.
+"""
+import http.server
+import json
+import threading
+import urllib.parse
+
+_state = {}
+
+
+class StandIn(http.server.BaseHTTPRequestHandler):
+    reply = {}      # the structured query the "model" returns
+    seen = []       # request bodies
+
+    def do_POST(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(n))
+        StandIn.seen.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        content = "```json\n" + json.dumps(StandIn.reply, ensure_ascii=False) + "\n```"
+        out = json.dumps({"id": "x", "object": "chat.completion", "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}]}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *a):
+        pass
+
+
+def setup(env):
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    _state["httpd"] = httpd
+    url = "http://127.0.0.1:%d/v1" % httpd.server_address[1]
+    _state["srv"] = env.server(extra_env={"KHO_ASSISTANT_LLM_URL": url, "KHO_ASSISTANT_LLM_MODEL": "stand-in",
+                                          "KHO_ASSISTANT_LLM_KEY": "sk-test-123"})
+    _state["plain"] = env.server()
+
+
+def ask(srv, q):
+    r = srv.get("/api/v1/ask?q=" + urllib.parse.quote(q))
+    assert r.status == 200, r
+    return r.json()
+
+
+def test_parser_questions_never_reach_the_model(env):
+    setup(env)
+    StandIn.seen.clear()
+    a = ask(_state["srv"], "dân số xã Nghĩa Trụ năm 2024")
+    assert a["engine"] == "parser" and a["intent"] == "value", a
+    assert StandIn.seen == []
+
+
+def test_model_query_is_validated_and_run_by_kho(env):
+    srv = _state["srv"]
+    StandIn.seen.clear()
+    StandIn.reply = {"intent": "value", "indicator": "dan_so", "units": ["12031"], "periods": ["2024"],
+                     "value": 999999}
+    q = "có bao nhiêu người sinh sống ở vùng đất ấy hồi 2024"
+    a = ask(srv, q)
+    assert a["engine"] == "llm" and a["intent"] == "value", a
+    want = srv.get("/api/v1/indicators/dan_so/values?unit=12031&period=2024").json()["values"][0]["value"]
+    assert a["value"] == want and a["value"] != 999999, (a["value"], want)
+    assert [u["code"] for u in a["units"]] == ["12031"]
+    assert len(StandIn.seen) == 1, StandIn.seen
+    req = StandIn.seen[0]
+    assert req["path"] == "/v1/chat/completions" and req["auth"] == "Bearer sk-test-123", req
+    assert req["body"]["model"] == "stand-in"
+    text = json.dumps(req["body"], ensure_ascii=False)
+    assert q in text and "dan_so" in text and "ty_trong_kinh_te_so" in text, text[:500]
+    # the plain server (no model configured) answers the same question with help
+    assert ask(_state["plain"], q)["intent"] == "help"
+
+
+def test_invalid_model_queries_fall_back_to_help(env):
+    srv = _state["srv"]
+    for i, bad in enumerate([{"intent": "value", "indicator": "khong_co", "units": ["12031"], "periods": ["2024"]},
+                             {"intent": "value", "indicator": "dan_so", "units": ["99999"], "periods": ["2024"]},
+                             {"intent": "drop_table", "indicator": "dan_so"},
+                             {"intent": "value", "indicator": "dan_so", "periods": ["2024; DROP TABLE units"]},
+                             {"intent": "filter", "indicator": "dan_so"},
+                             ["not", "an", "object"]]):
+        StandIn.reply = bad
+        a = ask(srv, "câu hỏi lạ số %d về chuyện gì đó không rõ" % i)
+        assert a["intent"] == "help" and a["engine"] == "parser", (bad, a)
+    assert srv.get("/api/v1/indicators/dan_so").status == 200
