@@ -28,6 +28,7 @@ struct kho_lexicon {
     kho_lx_unit_t *units;
     size_t nunits, capunits;
     kho_strmap_t *unit_codes[2]; /* per era: code -> units index */
+    kho_strmap_t *ind_lower;     /* "INDEX|phrase in lower case with marks" */
     kho_lx_ind_t *inds;
     size_t ninds, capinds;
     conv_t *conv; /* sorted by old_unit once built */
@@ -44,6 +45,7 @@ kho_lexicon_t *kho_lexicon_new(void)
     lx->phrases = kho_strmap_new();
     lx->unit_codes[0] = kho_strmap_new();
     lx->unit_codes[1] = kho_strmap_new();
+    lx->ind_lower = kho_strmap_new();
     return lx;
 }
 
@@ -57,6 +59,7 @@ void kho_lexicon_free(kho_lexicon_t *lx)
     kho_strmap_free(lx->phrases);
     kho_strmap_free(lx->unit_codes[0]);
     kho_strmap_free(lx->unit_codes[1]);
+    kho_strmap_free(lx->ind_lower);
     free(lx->units);
     free(lx->inds);
     free(lx->conv);
@@ -127,12 +130,50 @@ static void fold_words(const char *s, kho_buf_t *out)
     kho_buf_free(&f);
 }
 
+/* Like fold_words, keeping tone marks (lower case). */
+static void lower_words(const char *s, kho_buf_t *out)
+{
+    kho_buf_t f = KHO_BUF_INIT;
+    kho_text_lower(s, strlen(s), &f);
+    bool space = true;
+    for (size_t i = 0; i < f.len; i++) {
+        unsigned char c = (unsigned char)f.data[i];
+        bool word = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+        if (word) {
+            kho_buf_putc(out, (char)c);
+            space = false;
+        } else if (!space) {
+            kho_buf_putc(out, ' ');
+            space = true;
+        }
+    }
+    while (out->len && out->data[out->len - 1] == ' ')
+        out->len--;
+    kho_buf_free(&f);
+}
+
 void kho_lexicon_add_phrase(kho_lexicon_t *lx, const char *phrase, int kind, int ref)
 {
     kho_buf_t f = KHO_BUF_INIT;
     fold_words(phrase, &f);
     add_folded(lx, f.data ? f.data : "", f.len, kind, ref);
+    if (kind == KHO_LX_IND) {
+        f.len = 0;
+        kho_buf_printf(&f, "%d|", ref);
+        lower_words(phrase, &f);
+        kho_strmap_put(lx->ind_lower, f.data, f.len, 1);
+    }
     kho_buf_free(&f);
+}
+
+bool kho_lexicon_ind_lower(const kho_lexicon_t *lx, int ind, const char *lower)
+{
+    kho_buf_t k = KHO_BUF_INIT;
+    kho_buf_printf(&k, "%d|%s", ind, lower);
+    size_t v;
+    bool yes = kho_strmap_get(lx->ind_lower, k.data, k.len, &v);
+    kho_buf_free(&k);
+    return yes;
 }
 
 int kho_lexicon_add_unit(kho_lexicon_t *lx, const kho_lx_unit_t *u)

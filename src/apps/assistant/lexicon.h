@@ -96,6 +96,9 @@ size_t kho_lexicon_ninds(const kho_lexicon_t *lx);
 /* Index of the unit with this code (today's first, then pre-2025), or -1. */
 int kho_lexicon_unit_by_code(const kho_lexicon_t *lx, const char *code, int era);
 int kho_lexicon_ind_by_code(const kho_lexicon_t *lx, const char *code);
+/* True when lower (lower case with tone marks, words separated by one space)
+ * is one of indicator ind's names or synonyms as written. */
+bool kho_lexicon_ind_lower(const kho_lexicon_t *lx, int ind, const char *lower);
 const char *kho_lexicon_home(const kho_lexicon_t *lx);
 /* The province today's units of province_code belong to (itself for today's). */
 const char *kho_lexicon_province_now(const kho_lexicon_t *lx, const char *province_code, int era);

@@ -212,7 +212,7 @@ enum {
     C_DEFINE, C_SOURCE, C_SUGGEST, C_TARGET, C_FORECAST, C_SHARE, C_ABOVE, C_BELOW, C_DESC, C_ASC, C_WORST, C_BEST,
     C_TOP, C_CHANGE, C_CAGR, C_COMPARE, C_VERSUS, C_WHICH, C_THIS_YEAR, C_LAST_YEAR, C_YEAR_BEFORE, C_NEXT_YEAR,
     C_RECENT, C_PERIOD, C_FROM, C_TO, C_YEAR, C_QUARTER, C_MONTH, C_PROVINCE, C_THOUSAND, C_MILLION, C_UNITWORD,
-    C_GREETING, C_NCUES
+    C_GREETING, C_OLD, C_MOST, C_MORE, C_LESS, C_NCUES
 };
 
 static const struct {
@@ -269,7 +269,10 @@ static const struct {
     {"xa", C_UNITWORD}, {"phuong", C_UNITWORD}, {"don vi", C_UNITWORD}, {"dia phuong", C_UNITWORD},
     {"xa phuong", C_UNITWORD},
     {"xin chao", C_GREETING}, {"chao", C_GREETING}, {"cam on", C_GREETING}, {"hello", C_GREETING},
-    {"hi", C_GREETING}, {"alo", C_GREETING},
+    {"hi", C_GREETING}, {"alo", C_GREETING}, {"cu", C_OLD}, {"truoc day", C_OLD}, {"truoc sap nhap", C_OLD},
+    {"nhat", C_MOST}, {"nhieu", C_MORE}, {"cao", C_MORE}, {"lon", C_MORE}, {"it", C_LESS}, {"thap", C_LESS},
+    {"nho", C_LESS}, {"the nao la", C_DEFINE}, {"la nhu the nao", C_DEFINE}, {"huong dan", C_GREETING},
+    {"giup gi", C_GREETING}, {"lam duoc gi", C_GREETING}, {"ban la ai", C_GREETING}, {"tro giup", C_GREETING},
 };
 
 typedef struct cue_at {
@@ -315,84 +318,156 @@ static int cue_before(const ctx_t *c, size_t word)
 
 /* ---- phrases: units and indicators -------------------------------------------------------- */
 
-static bool only_units(const kho_lx_hit_t *h, size_t n)
+/* Weak cues: words that also begin or sit inside names ("xã", "năm", "tỉnh"):
+ * they count less when words are shared out between names and cues. */
+static bool weak_cue(int cue)
 {
-    for (size_t k = 0; k < n; k++)
-        if (h[k].kind != KHO_LX_UNIT)
-            return false;
-    return true;
+    return cue == C_YEAR || cue == C_UNITWORD || cue == C_TO || cue == C_FROM || cue == C_QUARTER ||
+           cue == C_MONTH || cue == C_PROVINCE || cue == C_ABOVE || cue == C_THOUSAND || cue == C_MILLION ||
+           cue == C_OLD || cue == C_MOST || cue == C_MORE || cue == C_LESS;
 }
 
-static bool is_cue(const char *phrase)
+static int cue_of(const char *phrase)
 {
     for (size_t k = 0; k < sizeof CUES / sizeof CUES[0]; k++)
         if (!strcmp(CUES[k].phrase, phrase))
+            return CUES[k].cue;
+    return -1;
+}
+
+static bool type_word(const char *f)
+{
+    static const char *const T[] = {"xa", "phuong", "huyen", "thi", "thanh", "quan", "tinh", "dac"};
+    for (size_t k = 0; k < sizeof T / sizeof T[0]; k++)
+        if (!strcmp(f, T[k]))
             return true;
     return false;
 }
 
-static void find_phrases(ctx_t *c)
+/* How much a phrase of n words at i is worth as a name: today's units and
+ * indicators a word each, pre-2025 units less (a current name read further on
+ * wins over an old one made of a common word: "của Bắc Đông Quan" is not the
+ * old "Cửa Bắc"), and much less when the question's tone marks say it is
+ * another word ("dẫn" is not "dân"). */
+static double phrase_weight(const ctx_t *c, size_t i, size_t n, const kho_lx_hit_t *h, size_t nh)
+{
+    const words_t *w = c->w;
+    char lower[512];
+    /* a question typed with tone marks is taken to have them everywhere */
+    bool marks = c->q->marks;
+    if (!join(w, i, n, true, lower, sizeof lower))
+        return 0;
+    double best = 0;
+    for (size_t k = 0; k < nh; k++) {
+        double x;
+        if (h[k].kind == KHO_LX_UNIT) {
+            const kho_lx_unit_t *u = kho_lexicon_unit(c->lx, h[k].ref);
+            /* with its type word ("huyện Khoái Châu") the name says which unit, of any era */
+            x = u->era == KHO_ERA_CURRENT || (n >= 2 && type_word(w->t[i].fold)) ? 1.0 : 0.45;
+            if (marks && strcmp(u->name_lower, lower) && strcmp(u->short_lower, lower))
+                x *= 0.3;
+        } else {
+            x = h[k].kind == KHO_LX_IND ? 1.1 : 0.9;
+            if (marks && !kho_lexicon_ind_lower(c->lx, h[k].ref, lower))
+                x *= n == 1 ? 0.2 : 0.8;
+        }
+        if (x > best)
+            best = x;
+    }
+    return best * (double)n + 0.2 * (double)(n - 1); /* the longer name wins a tie */
+}
+
+/* Share the words out between names (units, indicators) and cue words so as to
+ * explain as much of the question as possible (dynamic programming over word
+ * positions; a word may also stay unexplained). */
+static void segment(ctx_t *c)
 {
     words_t *w = c->w;
-    size_t maxw = kho_lexicon_max_words(c->lx);
+    size_t n = w->n, maxw = kho_lexicon_max_words(c->lx);
+    if (maxw < 5)
+        maxw = 5;
+    double *best = kho_xcalloc(n + 1, sizeof *best);
+    int *len = kho_xcalloc(n + 1, sizeof *len), *kind = kho_xcalloc(n + 1, sizeof *kind);
+    const kho_lx_hit_t **hits = kho_xcalloc(n + 1, sizeof *hits);
+    size_t *nhits = kho_xcalloc(n + 1, sizeof *nhits);
+    int *cue = kho_xcalloc(n + 1, sizeof *cue);
     char buf[512];
-    for (size_t i = 0; i < w->n && c->nspans < sizeof c->spans / sizeof c->spans[0]; i++) {
+    for (size_t i = n; i-- > 0;) {
+        best[i] = best[i + 1];
+        len[i] = 0;
         if (w->t[i].num) {
-            if (w->t[i].integer && w->t[i].len == 5) {
-                int u = kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_CURRENT);
-                if (u < 0)
-                    u = kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_OLD);
-                if (u >= 0) {
-                    c->spans[c->nspans++] = (span_t){i, 1, NULL, 0, u};
-                    w->t[i].used = true;
-                }
+            if (w->t[i].integer && w->t[i].len == 5 &&
+                (kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_CURRENT) >= 0 ||
+                 kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_OLD) >= 0) &&
+                best[i + 1] + 1 > best[i]) {
+                best[i] = best[i + 1] + 1;
+                len[i] = 1;
+                kind[i] = 2; /* a unit code */
             }
             continue;
         }
-        for (size_t n = maxw < w->n - i ? maxw : w->n - i; n >= 1; n--) {
-            size_t len = join(w, i, n, false, buf, sizeof buf);
-            if (!len)
-                continue;
+        for (size_t m = 1; m <= maxw && i + m <= n; m++) {
+            if (w->t[i + m - 1].num)
+                break;
+            size_t l = join(w, i, m, false, buf, sizeof buf);
+            if (!l)
+                break;
             size_t nh = 0;
-            const kho_lx_hit_t *h = kho_lexicon_lookup(c->lx, buf, len, &nh);
-            if (!nh || (only_units(h, nh) && is_cue(buf)))
-                continue; /* "là gì" is a question, not Phường La Gi */
-            c->spans[c->nspans++] = (span_t){i, n, h, nh, -1};
-            for (size_t k = i; k < i + n; k++)
-                w->t[k].used = true;
-            i += n - 1;
-            break;
-        }
-    }
-}
-
-static void find_cues(ctx_t *c)
-{
-    words_t *w = c->w;
-    char buf[256];
-    for (size_t i = 0; i < w->n; i++) {
-        if (w->t[i].used || w->t[i].num)
-            continue;
-        size_t best = 0;
-        int cue = -1;
-        for (size_t n = 1; n <= 5 && i + n <= w->n; n++) {
-            if (w->t[i + n - 1].used)
-                break;
-            size_t len = join(w, i, n, false, buf, sizeof buf);
-            if (!len)
-                break;
-            for (size_t k = 0; k < sizeof CUES / sizeof CUES[0]; k++)
-                if (!strcmp(CUES[k].phrase, buf)) {
-                    best = n;
-                    cue = CUES[k].cue;
+            const kho_lx_hit_t *h = kho_lexicon_lookup(c->lx, buf, l, &nh);
+            if (nh) {
+                double v = phrase_weight(c, i, m, h, nh) + best[i + m];
+                if (v > best[i]) {
+                    best[i] = v;
+                    len[i] = (int)m;
+                    kind[i] = 0;
+                    hits[i] = h;
+                    nhits[i] = nh;
                 }
+            }
+            int cu = cue_of(buf);
+            if (cu >= 0) {
+                double v = (weak_cue(cu) ? 0.5 : 1.1) * (double)m + (weak_cue(cu) ? 0 : 0.25 * (double)(m - 1)) +
+                           best[i + m];
+                if (v > best[i]) {
+                    best[i] = v;
+                    len[i] = (int)m;
+                    kind[i] = 1;
+                    cue[i] = cu;
+                }
+            }
         }
-        if (cue < 0 || c->ncues == sizeof c->cues / sizeof c->cues[0])
-            continue;
-        c->cues[c->ncues++] = (cue_at_t){cue, i, best};
-        c->has[cue] = true;
-        i += best - 1;
     }
+    for (size_t i = 0; i < n;) {
+        if (!len[i]) {
+            i++;
+            continue;
+        }
+        size_t m = (size_t)len[i];
+        if (kind[i] == 1) {
+            if (c->ncues < sizeof c->cues / sizeof c->cues[0]) {
+                c->cues[c->ncues++] = (cue_at_t){cue[i], i, m};
+                c->has[cue[i]] = true;
+            }
+            /* cue words stay available to periods and numbers ("năm", "trên") */
+        } else if (c->nspans < sizeof c->spans / sizeof c->spans[0]) {
+            int u = -1;
+            if (kind[i] == 2) {
+                u = kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_CURRENT);
+                if (u < 0)
+                    u = kho_lexicon_unit_by_code(c->lx, w->t[i].fold, KHO_ERA_OLD);
+            }
+            c->spans[c->nspans++] = (span_t){i, m, kind[i] == 2 ? NULL : hits[i], kind[i] == 2 ? 0 : nhits[i], u};
+            for (size_t k = i; k < i + m; k++)
+                w->t[k].used = true;
+        }
+        i += m;
+    }
+    free(best);
+    free(len);
+    free(kind);
+    free(hits);
+    free(nhits);
+    free(cue);
 }
 
 /* ---- periods and numbers --------------------------------------------------------------------- */
@@ -625,6 +700,12 @@ static bool keep_current(const kho_lx_unit_t *u, const void *arg)
     return u->era == KHO_ERA_CURRENT;
 }
 
+static bool keep_old(const kho_lx_unit_t *u, const void *arg)
+{
+    (void)arg;
+    return u->era == KHO_ERA_OLD;
+}
+
 typedef struct prov_arg {
     const kho_lexicon_t *lx;
     const char *code;
@@ -661,8 +742,14 @@ static size_t candidates(const ctx_t *c, const span_t *s, int *cand, size_t max)
     return n;
 }
 
-static bool all_provinces(const ctx_t *c, const int *cand, size_t n)
+static bool keep_current(const kho_lx_unit_t *u, const void *arg);
+static size_t narrow(const kho_lexicon_t *lx, int *cand, size_t n, bool (*keep)(const kho_lx_unit_t *, const void *),
+                     const void *arg);
+
+/* Every candidate (today's ones when there are any) is a province. */
+static bool all_provinces(const ctx_t *c, int *cand, size_t n)
 {
+    n = narrow(c->lx, cand, n, keep_current, NULL);
     for (size_t k = 0; k < n; k++)
         if (kho_lexicon_unit(c->lx, cand[k])->level != KHO_ULV_PROVINCE)
             return false;
@@ -762,7 +849,10 @@ static void find_units(ctx_t *c)
             if (marks)
                 n = narrow(c->lx, cand, n, keep_exact, lower);
         }
-        n = narrow(c->lx, cand, n, keep_current, NULL);
+        if (s->at + s->n < c->w->n && cue_after(c, s->at + s->n, C_OLD))
+            n = narrow(c->lx, cand, n, keep_old, NULL); /* "phường Hiến Nam cũ" */
+        else
+            n = narrow(c->lx, cand, n, keep_current, NULL);
         if (filter) {
             prov_arg_t pa = {c->lx, filter};
             n = narrow(c->lx, cand, n, keep_province, &pa);
@@ -854,7 +944,7 @@ static int decide(ctx_t *c)
     bool future = false;
     for (int k = 0; k < (q->pkind == KHO_PER_NONE ? 0 : q->pkind == KHO_PER_ONE ? 1 : 2); k++)
         future |= (int)strtol(q->p[k], NULL, 10) > c->this_year;
-    bool ranked = h[C_DESC] || h[C_ASC] || h[C_WORST] || h[C_BEST] || h[C_TOP];
+    bool ranked = h[C_DESC] || h[C_ASC] || h[C_WORST] || h[C_BEST] || h[C_TOP] || (h[C_MOST] && (h[C_MORE] || h[C_LESS]));
     if (h[C_DEFINE])
         return KHO_ASK_DEFINITION;
     if (h[C_SOURCE])
@@ -884,10 +974,10 @@ static void order_of(ctx_t *c)
 {
     kho_askq_t *q = c->q;
     q->order = c->has[C_WORST] ? 2 : c->has[C_BEST] ? -2 : 0;
-    for (size_t i = 0; i < c->ncues && !q->order; i++) /* the first of "cao nhất" / "thấp nhất" */
-        if (c->cues[i].cue == C_DESC || c->cues[i].cue == C_TOP)
+    for (size_t i = 0; i < c->ncues && !q->order; i++) /* the first of "cao nhất" / "thấp nhất" / "ít … nhất" */
+        if (c->cues[i].cue == C_DESC || (c->cues[i].cue == C_MORE && c->has[C_MOST]))
             q->order = 1;
-        else if (c->cues[i].cue == C_ASC)
+        else if (c->cues[i].cue == C_ASC || (c->cues[i].cue == C_LESS && c->has[C_MOST]))
             q->order = -1;
     if (!q->order)
         q->order = 1;
@@ -943,8 +1033,7 @@ void kho_ask_parse(const kho_lexicon_t *lx, const char *question, size_t len, in
     c->w = w;
     c->q = q;
     c->this_year = this_year;
-    find_phrases(c);
-    find_cues(c);
+    segment(c);
     find_periods(c);
     find_numbers(c);
     q->province_word = c->has[C_PROVINCE];
@@ -956,11 +1045,12 @@ void kho_ask_parse(const kho_lexicon_t *lx, const char *question, size_t len, in
     if (q->intent != KHO_ASK_CLARIFY) {
         q->intent = decide(c);
         order_of(c);
-        /* a unit and no indicator: which one? */
-        if (q->ind < 0 && q->nunits && q->intent != KHO_ASK_SUGGEST && q->intent != KHO_ASK_HELP)
-            q->intent = KHO_ASK_CLARIFY;
-        else if (q->ind < 0 && q->nunits && q->intent == KHO_ASK_HELP)
-            q->intent = KHO_ASK_CLARIFY;
+        /* a unit and no indicator: which one? (unless the question is about something else) */
+        size_t free_words = 0;
+        for (size_t i = 0; i < w->n; i++)
+            free_words += !w->t[i].used && !w->t[i].num;
+        if (q->ind < 0 && q->nunits && q->intent != KHO_ASK_SUGGEST && !q->greeting)
+            q->intent = free_words - (size_t)c->ncues <= 2 || q->intent != KHO_ASK_HELP ? KHO_ASK_CLARIFY : KHO_ASK_HELP;
         if ((q->intent == KHO_ASK_DEFINITION || q->intent == KHO_ASK_SOURCE || q->intent == KHO_ASK_TARGET ||
              q->intent == KHO_ASK_FORECAST || q->intent == KHO_ASK_RANK || q->intent == KHO_ASK_FILTER ||
              q->intent == KHO_ASK_CHANGE || q->intent == KHO_ASK_SHARE || q->intent == KHO_ASK_COMPARE) &&
