@@ -1281,10 +1281,29 @@ static void do_clarify(run_t *r)
                 continue;
             json_decref(src);
             kho_ask_cand_t *c = &q->cands[q->ncands++];
+            c->ind = (int)i;
             snprintf(c->label, sizeof c->label, "%s", d->name);
             snprintf(c->question, sizeof c->question, "%s của %s", d->name, u->name);
         }
     }
+    int kept = 0; /* indicators the caller may not read are not offered */
+    for (int k = 0; k < q->ncands; k++) {
+        json_t *src = NULL;
+        kho_err_t e;
+        const kho_lx_ind_t *d = q->cands[k].ind >= 0 ? kho_lexicon_ind(r->lx, q->cands[k].ind) : NULL;
+        if (d && kho_ind_sources(&r->ic, d->code, &src, &e) != 0)
+            continue;
+        json_decref(src);
+        q->cands[kept++] = q->cands[k];
+    }
+    if (q->ncands && !kept) { /* nothing the caller may see */
+        q->ncands = 0;
+        q->intent = KHO_ASK_HELP;
+        json_decref(cands);
+        do_help(r);
+        return;
+    }
+    q->ncands = kept;
     for (int k = 0; k < q->ncands; k++)
         json_array_append_new(cands, json_pack("{s:s,s:s}", "label", q->cands[k].label, "question", q->cands[k].question));
     say(r, "%s", q->clarify_prompt);

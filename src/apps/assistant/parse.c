@@ -661,6 +661,7 @@ static void clarify_units(ctx_t *c, const span_t *s, const int *cand, size_t n)
         const kho_lx_unit_t *u = kho_lexicon_unit(c->lx, cand[k]);
         const char *pn = u->level == KHO_ULV_PROVINCE ? "" : province_name(c->lx, u->province, u->era);
         kho_ask_cand_t *cd = &q->cands[q->ncands++];
+        cd->ind = -1;
         bool old = u->era == KHO_ERA_OLD;
         snprintf(cd->label, sizeof cd->label, "%s%s%s%s%s", u->name, *pn ? " (" : "", pn, old ? ", trước 7/2025" : "",
                  *pn ? ")" : "");
@@ -806,6 +807,7 @@ static void resolve_old(ctx_t *c, const span_t *s, int u)
     for (size_t k = 0; k < n && k < KHO_ASK_MAX_CANDS; k++) {
         const kho_lx_unit_t *x = kho_lexicon_unit(c->lx, succ[k]);
         kho_ask_cand_t *cd = &q->cands[q->ncands++];
+        cd->ind = -1;
         snprintf(cd->label, sizeof cd->label, "%s", x->name);
         rewrite(c, s->at, s->n, x->name, cd->question, sizeof cd->question);
     }
@@ -887,6 +889,7 @@ static void clarify_inds(ctx_t *c, const span_t *s, const int *inds, size_t n)
     for (size_t k = 0; k < n && q->ncands < KHO_ASK_MAX_CANDS; k++) {
         const kho_lx_ind_t *d = kho_lexicon_ind(c->lx, inds[k]);
         kho_ask_cand_t *cd = &q->cands[q->ncands++];
+        cd->ind = inds[k];
         snprintf(cd->label, sizeof cd->label, "%s", d->name);
         char with[160];
         snprintf(with, sizeof with, "%s", d->name);

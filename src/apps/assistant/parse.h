@@ -54,6 +54,7 @@ enum { KHO_PER_NONE, KHO_PER_ONE, KHO_PER_SPAN, KHO_PER_TWO };
 #define KHO_ASK_MAX_NOTES 4
 
 typedef struct kho_ask_cand {
+    int ind; /* the indicator it stands for, or -1 (a unit) */
     char label[320];
     char question[640];
 } kho_ask_cand_t;
