@@ -1084,7 +1084,7 @@ static void hints_of(run_t *r, const grid_t *g, const ser_t *prov, hint_t *h, si
         int idx[160];
         double gr[160];
         size_t m = 0;
-        for (size_t u = 0; u < g->nu && isfinite(pg) && sign * pg > 0; u++)
+        for (size_t u = 0; u < g->nu && isfinite(pg); u++)
             if (g->has[u][L] && g->has[u][L - 3] && g->v[u][L - 3] > 0) {
                 double x = g->v[u][L] / g->v[u][L - 3] - 1;
                 if (sign * x < sign * pg) {
@@ -1168,6 +1168,8 @@ static int hint_order(const void *a, const void *b)
     return x->severity > y->severity ? -1 : x->severity < y->severity;
 }
 
+static void do_help(run_t *r);
+
 static int do_suggest(run_t *r, json_t *units, kho_err_t *err)
 {
     hint_t *h = kho_xcalloc(MAX_HINTS, sizeof *h);
@@ -1176,12 +1178,18 @@ static int do_suggest(run_t *r, json_t *units, kho_err_t *err)
     ser_t *prov = kho_xcalloc(1, sizeof *prov);
     const kho_lx_ind_t *only = r->d;
     int rc = 0;
+    size_t seen = 0;
     for (size_t i = 0; i < kho_lexicon_ninds(r->lx) && rc == 0; i++) {
         const kho_lx_ind_t *d = kho_lexicon_ind(r->lx, (int)i);
         if (only && d != only)
             continue;
         r->d = d;
         kho_err_t e;
+        json_t *src = NULL;
+        if (kho_ind_sources(&r->ic, d->code, &src, &e) != 0)
+            continue; /* not visible to this caller */
+        json_decref(src);
+        seen++;
         if (d->level == KHO_ULV_COMMUNE) {
             rc = grid_load(r, g, &e);
             if (rc == 0)
@@ -1201,7 +1209,11 @@ static int do_suggest(run_t *r, json_t *units, kho_err_t *err)
     r->d = only;
     free(g);
     free(prov);
-    if (rc == 0) {
+    if (rc == 0 && !seen) { /* the caller may read none of the indicators */
+        r->q->intent = KHO_ASK_HELP;
+        say(r, "Trợ lý không có chỉ số nào trong số các chỉ số bạn được xem, nên chưa có gợi ý nào. ");
+        do_help(r);
+    } else if (rc == 0) {
         qsort(h, nh, sizeof *h, hint_order);
         size_t keep = nh < 8 ? nh : 8;
         json_t *hints = json_array();

@@ -224,7 +224,7 @@ static const struct {
     {"cach tinh", C_DEFINE}, {"y nghia", C_DEFINE}, {"giai thich", C_DEFINE}, {"la chi so gi", C_DEFINE},
     {"lay tu dau", C_SOURCE}, {"lay o dau", C_SOURCE}, {"tu dau", C_SOURCE}, {"nguon", C_SOURCE},
     {"nguon so lieu", C_SOURCE}, {"nguon du lieu", C_SOURCE}, {"bo du lieu nao", C_SOURCE},
-    {"du lieu nao", C_SOURCE}, {"xuat xu", C_SOURCE}, {"lay so lieu", C_SOURCE}, {"co quan nao cung cap", C_SOURCE},
+    {"du lieu nao", C_SOURCE}, {"xuat xu", C_SOURCE}, {"do dau", C_SOURCE}, {"dau ma co", C_SOURCE}, {"tu nguon nao", C_SOURCE}, {"lay so lieu", C_SOURCE}, {"co quan nao cung cap", C_SOURCE},
     {"can chu y", C_SUGGEST}, {"can quan tam", C_SUGGEST}, {"can luu y", C_SUGGEST}, {"de xuat", C_SUGGEST},
     {"goi y", C_SUGGEST}, {"kien nghi", C_SUGGEST}, {"canh bao", C_SUGGEST}, {"bat thuong", C_SUGGEST},
     {"dang lo ngai", C_SUGGEST}, {"van de", C_SUGGEST}, {"can uu tien", C_SUGGEST}, {"tut hau", C_SUGGEST},
@@ -335,6 +335,22 @@ static int cue_of(const char *phrase)
     return -1;
 }
 
+/* Every word of [i, i+n) typed with tone marks is written so in name (lower
+ * case); words typed without marks match whatever marks the name has. */
+static bool marks_agree(const words_t *w, size_t i, size_t n, const char *name)
+{
+    const char *p = name;
+    for (size_t k = i; k < i + n; k++) {
+        while (*p == ' ')
+            p++;
+        size_t len = strcspn(p, " ");
+        if (w->t[k].marks && (strlen(w->t[k].lower) != len || memcmp(w->t[k].lower, p, len)))
+            return false;
+        p += len;
+    }
+    return true;
+}
+
 static bool type_word(const char *f)
 {
     static const char *const T[] = {"xa", "phuong", "huyen", "thi", "thanh", "quan", "tinh", "dac"};
@@ -363,11 +379,14 @@ static double phrase_weight(const ctx_t *c, size_t i, size_t n, const kho_lx_hit
         if (h[k].kind == KHO_LX_UNIT) {
             const kho_lx_unit_t *u = kho_lexicon_unit(c->lx, h[k].ref);
             /* with its type word ("huyện Khoái Châu") the name says which unit, of any era */
-            x = u->era == KHO_ERA_CURRENT || (n >= 2 && type_word(w->t[i].fold)) ? 1.0 : 0.45;
-            if (marks && strcmp(u->name_lower, lower) && strcmp(u->short_lower, lower))
-                x *= 0.3;
+            x = u->era == KHO_ERA_CURRENT ? 1.0 : n >= 2 && type_word(w->t[i].fold) ? 0.8 : 0.45;
+            const char *home = kho_lexicon_home(c->lx);
+            if (u->era == KHO_ERA_OLD && *home && strcmp(kho_lexicon_province_now(c->lx, u->province, u->era), home))
+                x *= 0.7; /* an old name from another province: the least likely reading */
+            if (!marks_agree(w, i, n, u->name_lower) && !marks_agree(w, i, n, u->short_lower))
+                continue; /* "của Bắc" is not "Cửa Bắc", "vụ công" not "Vũ Công" */
         } else {
-            x = h[k].kind == KHO_LX_IND ? 1.1 : 0.9;
+            x = h[k].kind == KHO_LX_IND ? 1.2 : 0.9;
             if (marks && !kho_lexicon_ind_lower(c->lx, h[k].ref, lower))
                 x *= n == 1 ? 0.2 : 0.8;
         }
@@ -724,6 +743,32 @@ static bool keep_not_district(const kho_lx_unit_t *u, const void *arg)
     return u->level != KHO_ULV_DISTRICT;
 }
 
+/* Today's units first; but when every one of them is outside the home province,
+ * a pre-2025 unit of the home province by that name stays a candidate (the
+ * question may be about the old commune: "xã Đông La" before it merged). */
+static size_t today_first(const ctx_t *c, int *cand, size_t n)
+{
+    const char *home = kho_lexicon_home(c->lx);
+    bool current = false, home_current = false;
+    for (size_t k = 0; k < n; k++) {
+        const kho_lx_unit_t *u = kho_lexicon_unit(c->lx, cand[k]);
+        if (u->era == KHO_ERA_CURRENT) {
+            current = true;
+            home_current |= !*home || !strcmp(u->province, home);
+        }
+    }
+    if (!current)
+        return n;
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const kho_lx_unit_t *u = kho_lexicon_unit(c->lx, cand[k]);
+        bool home_old = u->era == KHO_ERA_OLD && *home && !strcmp(kho_lexicon_province_now(c->lx, u->province, u->era), home);
+        if (u->era == KHO_ERA_CURRENT || (!home_current && home_old && u->level == KHO_ULV_COMMUNE))
+            cand[m++] = cand[k];
+    }
+    return m;
+}
+
 static size_t candidates(const ctx_t *c, const span_t *s, int *cand, size_t max)
 {
     (void)c;
@@ -854,7 +899,7 @@ static void find_units(ctx_t *c)
         if (s->at + s->n < c->w->n && cue_after(c, s->at + s->n, C_OLD))
             n = narrow(c->lx, cand, n, keep_old, NULL); /* "phường Hiến Nam cũ" */
         else
-            n = narrow(c->lx, cand, n, keep_current, NULL);
+            n = today_first(c, cand, n);
         if (filter) {
             prov_arg_t pa = {c->lx, filter};
             n = narrow(c->lx, cand, n, keep_province, &pa);
@@ -947,7 +992,7 @@ static int decide(ctx_t *c)
     bool future = false;
     for (int k = 0; k < (q->pkind == KHO_PER_NONE ? 0 : q->pkind == KHO_PER_ONE ? 1 : 2); k++)
         future |= (int)strtol(q->p[k], NULL, 10) > c->this_year;
-    bool ranked = h[C_DESC] || h[C_ASC] || h[C_WORST] || h[C_BEST] || h[C_TOP] || (h[C_MOST] && (h[C_MORE] || h[C_LESS]));
+    bool ranked = h[C_DESC] || h[C_ASC] || h[C_WORST] || h[C_BEST] || h[C_TOP] || h[C_MOST]; /* "… nhất" */
     if (h[C_DEFINE])
         return KHO_ASK_DEFINITION;
     if (h[C_SOURCE])
