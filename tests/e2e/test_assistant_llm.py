@@ -64,7 +64,7 @@ def test_model_query_is_validated_and_run_by_kho(env):
     StandIn.seen.clear()
     StandIn.reply = {"intent": "value", "indicator": "dan_so", "units": ["12031"], "periods": ["2024"],
                      "value": 999999}
-    q = "có bao nhiêu người sinh sống ở vùng đất ấy hồi 2024"
+    q = "kể cho tôi nghe về vùng đất ấy hồi 2024"
     a = ask(srv, q)
     assert a["engine"] == "llm" and a["intent"] == "value", a
     want = srv.get("/api/v1/indicators/dan_so/values?unit=12031&period=2024").json()["values"][0]["value"]

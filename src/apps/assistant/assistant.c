@@ -870,10 +870,27 @@ static int do_target(run_t *r, kho_err_t *err)
     return 0;
 }
 
+/* The definition of the indicator (the caller may read it: answer() checked). */
+static int definition_of(run_t *r, json_t **out, kho_err_t *err)
+{
+    json_t *all = NULL;
+    int rc = kho_ind_catalogue_all(r->c->db, &all, err);
+    if (rc != 0)
+        return rc;
+    json_t *d;
+    size_t i;
+    *out = NULL;
+    json_array_foreach(json_object_get(all, "indicators"), i, d)
+    if (!strcmp(json_string_value(json_object_get(d, "code")), r->d->code))
+        *out = json_incref(d);
+    json_decref(all);
+    return *out ? 0 : kho_err_setk(err, KHO_ENOTFOUND, "unknown_indicator", "no such indicator");
+}
+
 static int do_definition(run_t *r, bool source, kho_err_t *err)
 {
     json_t *d = NULL;
-    int rc = kho_ind_get(&r->ic, r->d->code, &d, err);
+    int rc = source ? kho_ind_get(&r->ic, r->d->code, &d, err) : definition_of(r, &d, err);
     if (rc != 0)
         return rc;
     char n[160];
@@ -1170,7 +1187,78 @@ static int hint_order(const void *a, const void *b)
 
 static void do_help(run_t *r);
 
+/* Suggestions depend only on the data, the caller, the indicator asked about and
+ * this year, not on the question's words: each thread keeps the last few, so
+ * "đề xuất", "gợi ý" and "có gì cần chú ý không" are worked out once per
+ * change of the database (SQLite's data_version and this connection's changes). */
+#define SUGGEST_MEMO 16
+static _Thread_local struct {
+    char key[192];
+    json_t *v; /* {"text","units","hints","value","follow","intent"} */
+} memo[SUGGEST_MEMO];
+static _Thread_local unsigned memo_next;
+
+static bool suggest_key(run_t *r, char *key, size_t size)
+{
+    int64_t dv;
+    kho_err_t e;
+    if (kho_store_data_version(r->c->db, &dv, &e) != 0)
+        return false;
+    const kho_principal_t *p = r->c->who;
+    snprintf(key, size, "%llu|%lld|%lld|%d|%d|%lld|%lld|%u|%s", (unsigned long long)kho_store_serial(r->c->db),
+             (long long)dv, (long long)kho_store_changes(r->c->db), r->this_year, (int)p->role, (long long)p->user_id,
+             (long long)p->org_id, p->scopes, r->d ? r->d->code : "");
+    return true;
+}
+
+static void suggest_memo_free(void)
+{
+    for (size_t i = 0; i < SUGGEST_MEMO; i++) {
+        json_decref(memo[i].v);
+        memo[i].v = NULL;
+        memo[i].key[0] = 0;
+    }
+}
+
+static int suggest_compute(run_t *r, json_t *units, kho_err_t *err);
+
 static int do_suggest(run_t *r, json_t *units, kho_err_t *err)
+{
+    char key[192];
+    bool keyed = suggest_key(r, key, sizeof key);
+    for (size_t i = 0; keyed && i < SUGGEST_MEMO; i++)
+        if (memo[i].v && !strcmp(memo[i].key, key)) {
+            json_t *m = memo[i].v;
+            say(r, "%s", json_string_value(json_object_get(m, "text")));
+            json_array_extend(units, json_object_get(m, "units"));
+            json_array_extend(r->follow, json_object_get(m, "follow"));
+            if (json_object_get(m, "hints"))
+                json_object_set(r->extra, "hints", json_object_get(m, "hints"));
+            if (json_object_get(m, "examples"))
+                json_object_set(r->extra, "examples", json_object_get(m, "examples"));
+            if (json_is_number(json_object_get(m, "value")))
+                set_value(r, json_number_value(json_object_get(m, "value")));
+            r->q->intent = (int)json_integer_value(json_object_get(m, "intent"));
+            return 0;
+        }
+    size_t before = r->text.len;
+    int rc = suggest_compute(r, units, err);
+    if (rc == 0 && keyed) {
+        unsigned k = memo_next++ % SUGGEST_MEMO;
+        json_decref(memo[k].v);
+        snprintf(memo[k].key, sizeof memo[k].key, "%s", key);
+        memo[k].v = json_pack("{s:s#,s:O,s:O,s:o,s:I}", "text", r->text.data ? r->text.data + before : "",
+                              r->text.len - before, "units", units, "follow", r->follow, "value",
+                              r->has_value ? json_real(r->value) : json_null(), "intent", (json_int_t)r->q->intent);
+        if (json_object_get(r->extra, "hints"))
+            json_object_set(memo[k].v, "hints", json_object_get(r->extra, "hints"));
+        if (json_object_get(r->extra, "examples"))
+            json_object_set(memo[k].v, "examples", json_object_get(r->extra, "examples"));
+    }
+    return rc;
+}
+
+static int suggest_compute(run_t *r, json_t *units, kho_err_t *err)
 {
     hint_t *h = kho_xcalloc(MAX_HINTS, sizeof *h);
     size_t nh = 0;
@@ -1433,7 +1521,7 @@ static int answer(const kho_ask_ctx_t *c, const kho_lexicon_t *lx, const char *q
     else if (r.text.len >= 2 && !memcmp(r.text.data, "đ", 2))
         memcpy(r.text.data, "Đ", 2);
     json_object_set_new(o, "answer", json_stringn(r.text.data ? r.text.data : "", r.text.len));
-    json_object_set_new(o, "value", r.has_value ? json_real(round(r.value * 1e6) / 1e6) : json_null());
+    json_object_set_new(o, "value", r.has_value ? json_real(r.value) : json_null());
     json_object_set_new(o, "data", r.data);
     r.data = NULL;
     json_object_set_new(o, "chart", r.chart ? r.chart : json_null());
@@ -1625,5 +1713,6 @@ int kho_ask_catalogue(const kho_ask_ctx_t *c, json_t **out, kho_err_t *err)
 
 void kho_ask_thread_done(void)
 {
+    suggest_memo_free();
     kho_lexicon_thread_done();
 }
