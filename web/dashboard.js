@@ -4,7 +4,8 @@
 // over time with its forecast and 80%/95% bands; the communes ranked (or, for
 // periods before the July 2025 reform, the districts as they were then), each
 // commune a way down to its own dashboard; the province's targets; two
-// communes compared.
+// communes compared; and the virtual assistant (assistant.js), which answers
+// questions about the indicators in Vietnamese.
 //
 // One request, GET /api/v1/dashboard, draws the whole first view; only what
 // the user does fetches more (another ranking, a comparison). The state lives
@@ -15,6 +16,7 @@
 // tooltip); synthetic data says so.
 import { t, lang } from "./i18n.js";
 import { api, ApiError, h, fill, message, errorBox, announce } from "./ui.js";
+import * as assistant from "./assistant.js";
 
 const REFORM = 2025; // communes merged and districts abolished in July 2025
 const COMMUNE = "commune";
@@ -160,7 +162,8 @@ export function render() {
     document.title = `${title} — kho`;
     fill(root,
       h("h1", { id: "dash-h", tabindex: "-1" }, title),
-      error ? problem(error) : h("p", { class: "loading" }, t("loading")));
+      error ? problem(error) : h("p", { class: "loading" }, t("loading")),
+      assistant.panel());
     drawBusy();
     return;
   }
@@ -182,6 +185,7 @@ export function render() {
     els.status,
     controls(),
     kpiSection(),
+    assistant.panel(),
     seriesSection(),
     h("section", { id: "ranking", class: "dash-section", "aria-labelledby": "ranking-h" }, els.ranking),
     targetsSection(),

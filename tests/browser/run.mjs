@@ -10,8 +10,9 @@
 // go to build/browser/*.png. Console errors and Content-Security-Policy
 // violations on any page fail the test "no console errors or CSP violations".
 // Tests of API features that this kho does not have yet (the rows endpoint's
-// filters, sort and formats; the SQL sandbox; the indicators dashboard) are
-// reported as "ok N - ... # SKIP <why>" until the feature answers.
+// filters, sort and formats; the SQL sandbox; the indicators dashboard; the
+// virtual assistant) are reported as "ok N - ... # SKIP <why>" until the
+// feature answers.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -114,6 +115,9 @@ async function probe() {
   features.dashboard = dash.status === 200;
   await dash.arrayBuffer();
   if (!features.dashboard) missing.push(/status of 404 .*\/api\/v1\/dashboard/);
+  const ask = await get(`/api/v1/ask?${new URLSearchParams({ q: "dân số toàn tỉnh" })}`);
+  features.ask = ask.status === 200;
+  await ask.arrayBuffer();
 }
 
 // ---- the browser ----------------------------------------------------------------------------
@@ -602,6 +606,257 @@ test("dashboard: mobile width, no sideways scrolling", async () => {
   } finally {
     await page.setViewportSize({ width: 1280, height: 900 });
   }
+});
+
+// ---- the virtual assistant on the dashboard ------------------------------------------------
+
+const askPath = (q) => `/api/v1/ask?${new URLSearchParams({ q })}`;
+const turns = () => page.locator("#asst-log > li");
+
+/** Do what asks a question (typing it, a click), then wait until its answer is drawn: the new turn. */
+async function newTurn(action) {
+  const n = await turns().count();
+  await action();
+  await page.waitForFunction((k) => {
+    const lis = document.querySelectorAll("#asst-log > li");
+    return lis.length > k && lis[lis.length - 1].dataset.state !== "busy";
+  }, n);
+  return turns().last();
+}
+
+async function askInPanel(q) {
+  return newTurn(async () => {
+    await page.fill("#asst-q", q);
+    await page.press("#asst-q", "Enter");
+  });
+}
+
+/** A turn's question and answer as shown (without the visually hidden "Câu hỏi: ", "Trả lời: "). */
+async function turnText(li) {
+  return li.evaluate((el) => {
+    const text = (sel) => {
+      const x = el.querySelector(sel);
+      if (!x) return null;
+      const c = x.cloneNode(true);
+      c.querySelectorAll(".visually-hidden").forEach((v) => v.remove());
+      return c.textContent;
+    };
+    return { q: text(".asst-q"), a: text(".asst-answer"), error: text(".asst-error p"), state: el.dataset.state, intent: el.dataset.intent || "" };
+  });
+}
+
+/** Count the requests to /api/v1/ask while fn runs; their q parameters. */
+async function asks(fn) {
+  const qs = [];
+  const on = (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === "/api/v1/ask") qs.push(u.searchParams.get("q"));
+  };
+  page.on("request", on);
+  try {
+    await fn();
+  } finally {
+    page.off("request", on);
+  }
+  return qs;
+}
+
+let asked = null; // the API's answer to the value question
+
+test("assistant: a value question gets the API's answer, its number in Vietnamese form, a chart, sources and follow-ups", async () => {
+  if (!features.ask) skip("/api/v1/ask not available");
+  const q = "dân số xã Nghĩa Trụ năm 2024";
+  const api = (await getJson(askPath(q))).body;
+  eq(api.intent, "value", "the API's intent");
+  assert(typeof api.value === "number", `a value: ${JSON.stringify(api.value)}`);
+  const inds = (await getJson("/api/v1/indicators")).body.indicators;
+  const dp = inds.find((i) => i.code === api.indicator?.code)?.decimals ?? 2;
+  await page.goto(`${base}/dashboard`);
+  await dashboardReady();
+  await page.evaluate(() => sessionStorage.clear());
+  await page.reload();
+  await dashboardReady();
+  eq(await turns().count(), 0, "an empty conversation to start");
+  assert(await page.locator("#asst-empty button.asst-starter").count() > 0, "example questions to start with");
+  eq(await page.getAttribute("#asst-q", "placeholder"), "Ví dụ: dân số xã Nghĩa Trụ năm 2024", "placeholder");
+  let li;
+  const sent = await asks(async () => {
+    li = await askInPanel(q);
+  });
+  eq(sent, [q], "one GET /api/v1/ask with the question");
+  const shown = await turnText(li);
+  eq([shown.q, shown.state, shown.intent], [q, "done", "value"], "the turn");
+  assert(shown.a.includes(api.answer), `the API's sentence "${api.answer}" in "${shown.a}"`);
+  assert(shown.a.includes(vnFormat(api.value, dp)), `the value ${api.value} as ${vnFormat(api.value, dp)} in "${shown.a}"`);
+  eq(await page.inputValue("#asst-q"), "", "the box is emptied");
+  if (api.chart) {
+    await li.locator(".asst-chart canvas").first().waitFor();
+    const legend = await li.locator(".asst-chart .u-legend .u-series th").evaluateAll((ths) => ths.slice(1).map((th) => th.textContent.trim()));
+    eq(legend, api.chart.series.map((s) => s.name), "the chart's series");
+    eq(await li.locator("details.data-table tbody tr").count(), api.chart.x.length, "the chart's table rows");
+  }
+  eq(await li.locator(".asst-sources a").evaluateAll((as) => as.map((a) => a.getAttribute("href"))),
+    (api.sources || []).map((s) => `/datasets/${s.dataset}`), "sources link to their datasets");
+  eq(await li.locator(".asst-notes li").allTextContents(), api.notes || [], "notes");
+  eq(await li.locator("button.asst-followup").allTextContents(), api.follow_ups || [], "follow-up buttons");
+  await page.waitForFunction((a) => document.getElementById("asst-live").textContent === a, api.answer); // the answer said
+  if (api.follow_ups?.length) {
+    const next = api.follow_ups[0];
+    const want = (await getJson(askPath(next))).body;
+    const li2 = await newTurn(() => li.locator("button.asst-followup").first().click());
+    const t2 = await turnText(li2);
+    eq([t2.q, t2.state, t2.intent], [next, "done", want.intent], "the follow-up asked");
+    assert(t2.a.includes(want.answer), `the follow-up's answer "${want.answer}" in "${t2.a}"`);
+  }
+  asked = api;
+});
+
+test("assistant: a clarifying answer offers its candidates; clicking one gets an answer", async () => {
+  if (!features.ask) skip("/api/v1/ask not available");
+  let q = null, api = null;
+  for (const c of ["dân số xã Tân Tiến", "sản lượng xã Phố Hiến", "dân số xã Tân Hưng", "dân số xã Bình Minh", "dân số xã An Bình"]) {
+    api = (await getJson(askPath(c))).body;
+    if (api?.intent === "clarify") {
+      q = c;
+      break;
+    }
+  }
+  assert(q, "none of the clarifying examples of docs/assistant.md gets intent clarify");
+  assert(api.candidates?.length >= 2, `candidates: ${JSON.stringify(api.candidates)}`);
+  if (!asked) {
+    await page.goto(`${base}/dashboard`);
+    await dashboardReady();
+  }
+  const li = await askInPanel(q);
+  eq((await turnText(li)).intent, "clarify", "the turn's intent");
+  eq(await li.locator("button.asst-candidate").allTextContents(), api.candidates.map((c) => c.label), "candidate buttons");
+  // the first candidate that the API answers without another clarification
+  let k = 0, want = null;
+  for (const [i, c] of api.candidates.entries()) {
+    const r = (await getJson(askPath(c.question))).body;
+    if (r.intent !== "clarify") {
+      k = i;
+      want = r;
+      break;
+    }
+  }
+  assert(want, "every candidate is itself ambiguous");
+  const li2 = await newTurn(() => li.locator("button.asst-candidate").nth(k).click());
+  const t2 = await turnText(li2);
+  eq([t2.q, t2.state], [api.candidates[k].question, "done"], "the candidate's question asked");
+  assert(t2.intent !== "clarify" && t2.intent === want.intent, `intent ${t2.intent}, the API's ${want.intent}`);
+  assert(t2.a.includes(want.answer), `the answer "${want.answer}" in "${t2.a}"`);
+});
+
+test("assistant: a question with HTML in it is shown as text and runs nothing", async () => {
+  if (!features.ask) skip("/api/v1/ask not available");
+  const dialogs = [];
+  const onDialog = (d) => {
+    dialogs.push(d.message());
+    d.dismiss().catch(() => {});
+  };
+  page.on("dialog", onDialog);
+  const seen = problems.length;
+  try {
+    if (!asked) {
+      await page.goto(`${base}/dashboard`);
+      await dashboardReady();
+    }
+    for (const q of ["<img src=x onerror=alert(1)>", "dân số <img src=x onerror=alert(2)> xã Nghĩa Trụ <script>alert(3)</script>"]) {
+      const api = (await getJson(askPath(q))).body;
+      const li = await askInPanel(q);
+      const shown = await turnText(li);
+      eq([shown.q, shown.state], [q, "done"], "the question, literally");
+      assert(shown.a.includes(api.answer), `the API's answer "${api.answer}" in "${shown.a}"`);
+    }
+    await page.waitForTimeout(300); // an injected image would have failed to load by now
+    eq(await page.locator("#assistant img, #assistant script, #assistant [onerror]").count(), 0, "no element made from the question");
+    eq(dialogs, [], "dialogs opened");
+    eq(problems.slice(seen).map((p) => p.text), [], "console errors");
+  } finally {
+    page.off("dialog", onDialog);
+  }
+});
+
+test("assistant: the conversation survives a reload, without asking again; in English too; on a phone", async () => {
+  if (!features.ask) skip("/api/v1/ask not available");
+  const read = () => page.$$eval("#asst-log > li", (lis) => lis.map((li) => [
+    li.querySelector(".asst-q").textContent, li.dataset.state, li.dataset.intent || "",
+    li.querySelector(".asst-answer, .asst-error")?.textContent || "",
+    [...li.querySelectorAll("button")].map((b) => b.textContent).join("|"),
+  ]));
+  const before = await read();
+  assert(before.length >= 4, `${before.length} turns to keep`);
+  const charts = await page.locator("#asst-log .asst-chart").count();
+  const sent = await asks(async () => {
+    await page.reload();
+    await dashboardReady();
+    await page.waitForFunction((n) => document.querySelectorAll("#asst-log .asst-chart canvas").length === n, charts);
+  });
+  eq(sent, [], "requests to /api/v1/ask after the reload");
+  eq(await read(), before, "the conversation after the reload");
+  eq(await page.locator("#assistant img, #assistant script").count(), 0, "the question with HTML is still text");
+  await page.locator("#assistant").screenshot({ path: join(SHOTS, "assistant.png") });
+  await page.click("#lang");
+  await page.waitForSelector("#asst-h:has-text('Virtual assistant')");
+  eq(await turns().count(), before.length, "the conversation in English");
+  eq(await page.textContent("label[for=asst-q]"), "Your question (in Vietnamese)", "the box's label in English");
+  await page.waitForFunction((n) => document.querySelectorAll("#asst-log .asst-chart canvas").length === n, charts);
+  await page.click("#lang");
+  await page.waitForSelector("#asst-h:has-text('Trợ lý ảo')");
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    await page.waitForTimeout(400); // the assistant's charts follow the width
+    const wide = await page.$$eval("#assistant .asst-chart .uplot", (us) => us.map((u) => u.getBoundingClientRect().right).filter((r) => r > window.innerWidth));
+    eq(wide, [], "the assistant's charts after narrowing the window");
+    await page.reload(); // the dashboard's own charts are drawn for the width they are loaded at
+    await dashboardReady();
+    await page.waitForFunction((n) => document.querySelectorAll("#asst-log .asst-chart canvas").length === n, charts);
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert(over <= 0, `the dashboard with the conversation is ${over}px wider than the screen`);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
+test("assistant: errors are said politely; an empty question is not sent; the conversation can be cleared", async () => {
+  await page.goto(`${base}/dashboard`);
+  await page.waitForSelector("#asst-q");
+  // a 400 with the API's JSON error, as the server sends it for a question over 500 characters
+  expected = [/status of 400/, /status of 404 .*\/api\/v1\/ask/];
+  await page.route("**/api/v1/ask?*", (r) => r.fulfill({
+    status: 400, contentType: "application/json",
+    body: JSON.stringify({ error: { code: "question_too_long", message: "the question is longer than 500 characters" } }),
+  }));
+  let li;
+  try {
+    li = await askInPanel("dân số tỉnh");
+  } finally {
+    await page.unroute("**/api/v1/ask?*");
+  }
+  let shown = await turnText(li);
+  eq([shown.state, shown.error], ["error", "Câu hỏi dài quá 500 ký tự; xin hỏi ngắn gọn hơn."], "a 400 in Vietnamese words");
+  eq(await page.inputValue("#asst-q"), "dân số tỉnh", "the question left in the box to correct it");
+  if (!features.ask) {
+    li = await askInPanel("dân số tỉnh");
+    shown = await turnText(li);
+    eq([shown.state, shown.error], ["error", "Trợ lý ảo chưa có trên máy chủ này."], "without the endpoint");
+  }
+  const sent = await asks(async () => {
+    await page.fill("#asst-q", "   ");
+    await page.press("#asst-q", "Enter");
+    await page.waitForSelector("#asst-inline:not([hidden])");
+  });
+  eq(sent, [], "an empty question is not sent");
+  eq(await page.textContent("#asst-inline"), "Hãy nhập một câu hỏi.", "the hint");
+  await page.click("#asst-clear");
+  eq(await turns().count(), 0, "turns after clearing");
+  await page.waitForSelector("#asst-empty:not([hidden])");
+  eq(await page.evaluate(() => sessionStorage.getItem("kho.assistant")), null, "nothing kept");
+  await page.reload();
+  await page.waitForSelector("#asst-q");
+  eq(await turns().count(), 0, "turns after clearing and reloading");
+  await page.waitForTimeout(100);
 });
 
 test("sign in: a steward finds its private dataset, then signs out", async () => {
