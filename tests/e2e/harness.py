@@ -229,6 +229,7 @@ class Env:
                     s.stop()
                 except AssertionError as e:
                     errors.append(str(e))
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        if not os.environ.get("KHO_E2E_KEEP"):
+            shutil.rmtree(self.tmp, ignore_errors=True)
         if errors:
             raise AssertionError("; ".join(errors))

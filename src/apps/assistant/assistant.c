@@ -813,7 +813,7 @@ static int do_forecast(run_t *r, kho_err_t *err)
         }
         r->chart = json_pack("{s:s,s:s,s:o,s:[{s:s,s:o},{s:s,s:o}]}", "type", "line", "unit_of_measure", r->d->uom,
                              "x", x, "series", "name", "Thực tế", "values", h, "name", "Dự báo", "values", fv);
-        json_object_set(r->extra, "method", json_string(method ? method : ""));
+        json_object_set_new(r->extra, "method", json_string(method ? method : ""));
         json_object_set(r->extra, "mape", mape ? mape : json_null());
     }
     follow(r, "%s có đạt mục tiêu không?", r->d->name);
