@@ -140,7 +140,9 @@ static void queries(char *s)
             if (kho_ind_period_ok(f, val[i])) {
                 char out[16];
                 kho_ind_period_add(f, val[i], 3, out);
-                assert(kho_ind_period_ok(f, out));
+                /* periods are valid from 1900 to 2200: three steps after the last ones leave the range */
+                if (strncmp(val[i], "2200", 4) < 0)
+                    assert(kho_ind_period_ok(f, out));
                 assert(kho_ind_period_diff(f, val[i], out) == 3);
                 (void)kho_ind_period_old(val[i]);
             }
