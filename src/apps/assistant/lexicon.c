@@ -107,12 +107,16 @@ static void add_folded(kho_lexicon_t *lx, const char *f, size_t n, int kind, int
         lx->max_words = w;
 }
 
-/* Fold s (NFC) with every character that is not a letter or digit as a space,
- * so "P. Phố Hiến" and "phố-hiến" give words like the parser's. */
-static void fold_words(const char *s, kho_buf_t *out)
+/* Words of s (NFC), folded or (lower) only lower-cased, every run of characters
+ * that are not letters or digits made one space: "P. Phố Hiến" and "phố-hiến"
+ * give words like the parser's. */
+static void words_into(const char *s, bool lower, kho_buf_t *out)
 {
     kho_buf_t f = KHO_BUF_INIT;
-    kho_text_fold(s, strlen(s), &f);
+    if (lower)
+        kho_text_lower(s, strlen(s), &f);
+    else
+        kho_text_fold(s, strlen(s), &f);
     bool space = true;
     for (size_t i = 0; i < f.len; i++) {
         unsigned char c = (unsigned char)f.data[i];
@@ -130,26 +134,9 @@ static void fold_words(const char *s, kho_buf_t *out)
     kho_buf_free(&f);
 }
 
-/* Like fold_words, keeping tone marks (lower case). */
-static void lower_words(const char *s, kho_buf_t *out)
+static void fold_words(const char *s, kho_buf_t *out)
 {
-    kho_buf_t f = KHO_BUF_INIT;
-    kho_text_lower(s, strlen(s), &f);
-    bool space = true;
-    for (size_t i = 0; i < f.len; i++) {
-        unsigned char c = (unsigned char)f.data[i];
-        bool word = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
-        if (word) {
-            kho_buf_putc(out, (char)c);
-            space = false;
-        } else if (!space) {
-            kho_buf_putc(out, ' ');
-            space = true;
-        }
-    }
-    while (out->len && out->data[out->len - 1] == ' ')
-        out->len--;
-    kho_buf_free(&f);
+    words_into(s, false, out);
 }
 
 void kho_lexicon_add_phrase(kho_lexicon_t *lx, const char *phrase, int kind, int ref)
@@ -160,7 +147,7 @@ void kho_lexicon_add_phrase(kho_lexicon_t *lx, const char *phrase, int kind, int
     if (kind == KHO_LX_IND) {
         f.len = 0;
         kho_buf_printf(&f, "%d|", ref);
-        lower_words(phrase, &f);
+        words_into(phrase, true, &f);
         kho_strmap_put(lx->ind_lower, f.data, f.len, 1);
     }
     kho_buf_free(&f);
