@@ -92,3 +92,38 @@ def test_invalid_model_queries_fall_back_to_help(env):
         a = ask(srv, "câu hỏi lạ số %d về chuyện gì đó không rõ" % i)
         assert a["intent"] == "help" and a["engine"] == "parser", (bad, a)
     assert srv.get("/api/v1/indicators/dan_so").status == 200
+
+
+# ---- the steward's extra words (kho assistant synonyms) ------------------------------------------
+
+
+def test_steward_synonyms_load_whole_or_not_at_all(env):
+    """`kho assistant synonyms FILE` (CSV term,kind,code) adds words the running server uses at once;
+    a file with any problem is refused naming its lines, and the words loaded before stay."""
+    if "plain" not in _state:
+        setup(env)
+    srv = _state["plain"]
+    q = "quy mô cư trú ở Phố Hiến xưa năm 2024"
+    assert ask(srv, q)["intent"] != "value"
+    p = env.kho("assistant", "synonyms", env.write("syn.csv", "term,kind,code\nquy mô cư trú,indicator,dan_so\n"
+                                                   "Phố Hiến xưa,unit,11953\n"))
+    assert p.returncode == 0 and "2 extra words" in p.stdout, (p.stdout, p.stderr)
+    a = ask(srv, q)
+    want = srv.get("/api/v1/indicators/dan_so/values?unit=11953&period=2024").json()["values"][0]["value"]
+    assert a["intent"] == "value" and a["value"] == want and [u["code"] for u in a["units"]] == ["11953"], a
+    for text, needles in [
+            ("term,kind,code\nabc,indicator,khong_co\n", ["line 2", "no indicator"]),
+            ("term,kind,code\nabc,place,11953\n", ["line 2", "kind"]),
+            ("term,kind,code\n,unit,11953\nx,unit,99999\n", ["line 2", "line 3"]),
+            ("term,kind,code\n" + "x" * 101 + ",unit,11953\n", ["line 2", "100 bytes"]),
+            ("word,type,id\nabc,unit,11953\n", ["term,kind,code"]),
+            (b"term,kind,code\n\xff\xfe,unit,11953\n", ["UTF-8"])]:
+        p = env.kho("assistant", "synonyms", env.write("bad.csv", text))
+        assert p.returncode != 0, (text, p.stdout)
+        for n in needles:
+            assert n in p.stderr, (text, n, p.stderr)
+        a = ask(srv, q)  # the words loaded before still work
+        assert a["intent"] == "value" and a["value"] == want, (text, a)
+    p = env.kho("assistant", "synonyms", env.write("none.csv", "term,kind,code\n"))
+    assert p.returncode == 0, p.stderr
+    assert ask(srv, q)["intent"] != "value"
