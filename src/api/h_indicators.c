@@ -42,6 +42,17 @@ static bool answer_cached(kho_reqctx_t *rc, kho_buf_t *key)
     return true;
 }
 
+/* Check the parameters, then answer from the cache when it can: true when
+ * the request has been answered (*r is the check's result otherwise). */
+static bool start(kho_reqctx_t *rc, const char *const *allowed, int *r, kho_err_t *err, kho_buf_t *key)
+{
+    *r = kho_http_check_params(rc, allowed, err);
+    if (*r != 0 || !answer_cached(rc, key))
+        return false;
+    kho_buf_free(key);
+    return true;
+}
+
 /* Send the answer (keeping a 200 under key when there is one); frees out and key. */
 static void reply(kho_reqctx_t *rc, int r, json_t *out, const kho_err_t *err, kho_buf_t *key)
 {
@@ -68,11 +79,9 @@ void kho_h_indicators(kho_reqctx_t *rc)
     json_t *out = NULL;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_ind_list(&c, &out, &err);
     reply(rc, r, out, &err, &key);
@@ -85,11 +94,9 @@ void kho_h_indicator(kho_reqctx_t *rc)
     json_t *out = NULL;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_ind_get(&c, rc->var[0], &out, &err);
     reply(rc, r, out, &err, &key);
@@ -103,11 +110,9 @@ void kho_h_indicator_values(kho_reqctx_t *rc)
     long limit;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_http_param_long(rc, "limit", 0, 0, 100000, &limit, &err);
     if (r == 0) {
@@ -131,11 +136,9 @@ void kho_h_indicator_forecast(kho_reqctx_t *rc)
     long horizon;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_http_param_long(rc, "horizon", 5, 1, 20, &horizon, &err);
     if (r == 0)
@@ -150,11 +153,9 @@ void kho_h_indicator_targets(kho_reqctx_t *rc)
     json_t *out = NULL;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_ind_targets(&c, rc->var[0], kho_http_param(rc, "unit"), &out, &err);
     reply(rc, r, out, &err, &key);
@@ -167,11 +168,9 @@ void kho_h_dashboard(kho_reqctx_t *rc)
     json_t *out = NULL;
     kho_ind_ctx_t c = {.db = rc->db, .who = &rc->who};
     kho_buf_t key = KHO_BUF_INIT;
-    int r = kho_http_check_params(rc, allowed, &err);
-    if (r == 0 && answer_cached(rc, &key)) {
-        kho_buf_free(&key);
+    int r;
+    if (start(rc, allowed, &r, &err, &key))
         return;
-    }
     if (r == 0)
         r = kho_ind_dashboard(&c, kho_http_param(rc, "unit"), kho_http_param(rc, "period"),
                               kho_http_param(rc, "indicator"), &out, &err);

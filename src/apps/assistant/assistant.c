@@ -315,22 +315,38 @@ static void chart_one(run_t *r, const kho_lx_unit_t *u, const ser_t *s)
     line_chart(r, us, ss, 1);
 }
 
+/* The unit a question is about (named, or the province), its series and its
+ * latest period. 1 when there is something to answer (*s is the caller's to
+ * free); 0 when the answer has been said already (a unit outside the province,
+ * no values); a negative error. */
+static int open_series(run_t *r, const kho_lx_unit_t **u, ser_t **s, const pt_t **L, kho_err_t *err)
+{
+    *s = NULL;
+    *u = the_unit(r);
+    if (!*u || outside(r, *u))
+        return 0;
+    *s = kho_xcalloc(1, sizeof **s);
+    int rc = unit_series(r, *u, *s, err);
+    *L = rc == 0 ? latest(r, *s) : NULL;
+    if (*L)
+        return 1;
+    if (rc == 0)
+        no_series(r, *u);
+    free(*s);
+    *s = NULL;
+    return rc;
+}
+
 static int do_value(run_t *r, kho_err_t *err)
 {
-    const kho_lx_unit_t *u = the_unit(r);
-    if (!u || outside(r, u))
-        return 0;
-    ser_t *s = kho_xcalloc(1, sizeof *s);
-    int rc = unit_series(r, u, s, err);
-    const pt_t *L = rc == 0 ? latest(r, s) : NULL;
+    const kho_lx_unit_t *u;
+    ser_t *s;
+    const pt_t *L;
+    int rc = open_series(r, &u, &s, &L, err);
+    if (rc <= 0)
+        return rc;
     char n[160], a[192], b[192], pl[48], pl2[48];
     kho_askq_t *q = r->q;
-    if (rc != 0 || !L) {
-        if (rc == 0)
-            no_series(r, u);
-        free(s);
-        return rc;
-    }
     lname(r->d, n, sizeof n);
     if (q->pkind == KHO_PER_SPAN || q->recent > 0) {
         char from[24], to[24];
@@ -622,18 +638,12 @@ static int do_filter(run_t *r, json_t *units, kho_err_t *err)
 static int do_change(run_t *r, kho_err_t *err)
 {
     kho_askq_t *q = r->q;
-    const kho_lx_unit_t *u = the_unit(r);
-    if (!u || outside(r, u))
-        return 0;
-    ser_t *s = kho_xcalloc(1, sizeof *s);
-    int rc = unit_series(r, u, s, err);
-    const pt_t *L = rc == 0 ? latest(r, s) : NULL;
-    if (!L) {
-        if (rc == 0)
-            no_series(r, u);
-        free(s);
+    const kho_lx_unit_t *u;
+    ser_t *s;
+    const pt_t *L;
+    int rc = open_series(r, &u, &s, &L, err);
+    if (rc <= 0)
         return rc;
-    }
     long b = strtol(L->period, NULL, 10), a = b - 1;
     if (q->pkind == KHO_PER_SPAN || q->pkind == KHO_PER_TWO) {
         a = strtol(q->p[0], NULL, 10);
@@ -729,18 +739,12 @@ static int do_share(run_t *r, kho_err_t *err)
 static int do_forecast(run_t *r, kho_err_t *err)
 {
     kho_askq_t *q = r->q;
-    const kho_lx_unit_t *u = the_unit(r);
-    if (!u || outside(r, u))
-        return 0;
-    ser_t *s = kho_xcalloc(1, sizeof *s);
-    int rc = unit_series(r, u, s, err);
-    const pt_t *L = rc == 0 ? latest(r, s) : NULL;
-    if (!L) {
-        if (rc == 0)
-            no_series(r, u);
-        free(s);
+    const kho_lx_unit_t *u;
+    ser_t *s;
+    const pt_t *L;
+    int rc = open_series(r, &u, &s, &L, err);
+    if (rc <= 0)
         return rc;
-    }
     long last = strtol(L->period, NULL, 10), year = last + 1;
     if (q->pkind != KHO_PER_NONE)
         year = strtol(q->pkind == KHO_PER_ONE ? q->p[0] : q->p[1], NULL, 10);
