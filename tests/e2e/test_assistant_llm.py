@@ -127,3 +127,19 @@ def test_steward_synonyms_load_whole_or_not_at_all(env):
     p = env.kho("assistant", "synonyms", env.write("none.csv", "term,kind,code\n"))
     assert p.returncode == 0, p.stderr
     assert ask(srv, q)["intent"] != "value"
+
+
+def test_kho_ask_command_line(env):
+    """`kho ask` answers as the operator; bad questions get a clear error and a non-zero exit."""
+    env.init()
+    p = env.kho("ask", "dân số xã Nghĩa Trụ năm 2024")
+    assert p.returncode == 0 and "Xã Nghĩa Trụ" in p.stdout and "người" in p.stdout, (p.stdout, p.stderr)
+    p = env.kho("ask", "--json", "top 3 xã có sản lượng nhãn cao nhất năm 2024")
+    assert p.returncode == 0 and json.loads(p.stdout)["intent"] == "rank", p.stdout[:300]
+    for args, needle in [(("   ",), "câu hỏi trống"), (("x" * 501,), "tối đa 500"), ((), "one question"),
+                         (("a", "b"), "one question")]:
+        p = env.kho("ask", *args)
+        assert p.returncode != 0 and needle in p.stderr, (args, p.returncode, p.stderr)
+    p = env.kho("ask", "<script>alert(1)</script>'; DROP TABLE units; --")
+    assert p.returncode == 0 and "Trợ lý trả lời" in p.stdout, (p.stdout, p.stderr)
+    assert env.kho("ask", "dân số xã Nghĩa Trụ năm 2024").returncode == 0  # nothing was dropped
