@@ -2,7 +2,6 @@
 #include "api/h_ask.h"
 
 #include <string.h>
-#include <time.h>
 
 #include "api/guard.h"
 #include "api/respcache.h"
@@ -16,14 +15,6 @@
 #include "core/mem.h"
 
 #define BODY_MAX 16384
-
-static int this_year(void)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    return tm.tm_year + 1900;
-}
 
 /* The cache key: the question, the caller (what it may read), the year ("năm
  * nay") and the database's data_version (any commit elsewhere changes it). */
@@ -147,7 +138,7 @@ void kho_h_ask(kho_reqctx_t *rc)
         kho_http_send_error(rc->req, &err, NULL);
         return;
     }
-    int year = this_year();
+    int year = kho_ask_year_now();
     kho_buf_t key = KHO_BUF_INIT;
     size_t len = 0;
     if (strlen(q) <= 4 * 500 && cache_key(rc, q, year, &key)) {

@@ -34,7 +34,7 @@ struct kho_store {
     uint64_t clock;
     struct timespec deadline; /* kho_store_deadline; tv_sec 0: none */
     bool timed_out;           /* the progress handler stopped a statement */
-    uint64_t serial;          /* kho_store_serial */
+    uint64_t serial;          /* kho_store_stamp: unique per connection of this process */
 };
 
 #define ST(x) ((sqlite3_stmt *)(void *)(x))
@@ -143,14 +143,17 @@ int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err)
     return rc == KHO_STEP_ROW ? 0 : rc < 0 ? rc : kho_err_set(err, KHO_EINTERNAL, "no data_version");
 }
 
-uint64_t kho_store_serial(const kho_store_t *s)
+int kho_store_stamp(kho_store_t *s, kho_store_stamp_t *out, kho_err_t *err)
 {
-    return s->serial;
+    int rc = kho_store_data_version(s, &out->data_version, err);
+    out->serial = s->serial;
+    out->changes = sqlite3_total_changes64(s->db);
+    return rc;
 }
 
-int64_t kho_store_changes(const kho_store_t *s)
+bool kho_store_stamp_equal(const kho_store_stamp_t *a, const kho_store_stamp_t *b)
 {
-    return sqlite3_total_changes64(s->db);
+    return a->serial && a->serial == b->serial && a->data_version == b->data_version && a->changes == b->changes;
 }
 
 bool kho_store_timed_out(const kho_store_t *s)

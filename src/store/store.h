@@ -67,11 +67,16 @@ void kho_store_deadline(kho_store_t *s, int64_t ms);
 /* SQLite's data_version of this connection: it changes whenever another
  * connection (of this process or another) has committed a change since. */
 int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err) KHO_WUR;
-/* A number no other connection opened by this process has (from 1 up). */
-uint64_t kho_store_serial(const kho_store_t *s);
-/* Rows this connection has changed since it was opened (its own commits do not
- * change kho_store_data_version; together the two tell when anything may have). */
-int64_t kho_store_changes(const kho_store_t *s);
+/* What a cache of derived data checks to stay valid: which connection, its
+ * data_version (commits of other connections) and its own change count (its
+ * own commits do not move data_version). Equal stamps, read from the same
+ * connection, mean nothing was written in between. A zero stamp matches none. */
+typedef struct kho_store_stamp {
+    uint64_t serial; /* unique per connection opened by this process, from 1 up */
+    int64_t data_version, changes;
+} kho_store_stamp_t;
+int kho_store_stamp(kho_store_t *s, kho_store_stamp_t *out, kho_err_t *err) KHO_WUR;
+bool kho_store_stamp_equal(const kho_store_stamp_t *a, const kho_store_stamp_t *b);
 
 /* True when the last limit set stopped a statement. */
 bool kho_store_timed_out(const kho_store_t *s);

@@ -1204,13 +1204,13 @@ static _Thread_local unsigned memo_next;
 
 static bool suggest_key(run_t *r, char *key, size_t size)
 {
-    int64_t dv;
+    kho_store_stamp_t st;
     kho_err_t e;
-    if (kho_store_data_version(r->c->db, &dv, &e) != 0)
+    if (kho_store_stamp(r->c->db, &st, &e) != 0)
         return false;
     const kho_principal_t *p = r->c->who;
-    snprintf(key, size, "%llu|%lld|%lld|%d|%d|%lld|%lld|%u|%s", (unsigned long long)kho_store_serial(r->c->db),
-             (long long)dv, (long long)kho_store_changes(r->c->db), r->this_year, (int)p->role, (long long)p->user_id,
+    snprintf(key, size, "%llu|%lld|%lld|%d|%d|%lld|%lld|%u|%s", (unsigned long long)st.serial,
+             (long long)st.data_version, (long long)st.changes, r->this_year, (int)p->role, (long long)p->user_id,
              (long long)p->org_id, p->scopes, r->d ? r->d->code : "");
     return true;
 }
@@ -1424,14 +1424,17 @@ static void do_clarify(run_t *r)
 
 /* ---- the answer --------------------------------------------------------------------------------- */
 
-static int this_year(const kho_ask_ctx_t *c)
+int kho_ask_year_now(void)
 {
-    if (c->this_year)
-        return c->this_year;
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     return tm.tm_year + 1900;
+}
+
+static int this_year(const kho_ask_ctx_t *c)
+{
+    return c->this_year ? c->this_year : kho_ask_year_now();
 }
 
 static int run(run_t *r, json_t *units, kho_err_t *err)

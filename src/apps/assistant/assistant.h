@@ -52,6 +52,9 @@ int kho_ask_catalogue(const kho_ask_ctx_t *c, json_t **out, kho_err_t *err) KHO_
  * zeros of the decimals are dropped. Writes into out (size >= 48). */
 void kho_ask_format_number(double v, int decimals, char *out, size_t size);
 
+/* This calendar year by the clock (UTC): "năm nay" when a context gives none. */
+int kho_ask_year_now(void);
+
 /* Free what this thread keeps (its lexicon). */
 void kho_ask_thread_done(void);
 

@@ -476,8 +476,7 @@ static kho_lexicon_t *lexicon_load(kho_store_t *s, kho_err_t *err)
 }
 
 static _Thread_local struct {
-    uint64_t serial;
-    int64_t dv, changes;
+    kho_store_stamp_t stamp;
     kho_lexicon_t *lx;
 } memo;
 
@@ -485,24 +484,21 @@ void kho_lexicon_thread_done(void)
 {
     kho_lexicon_free(memo.lx);
     memo.lx = NULL;
-    memo.serial = 0;
+    memo.stamp = (kho_store_stamp_t){0};
 }
 
 int kho_lexicon_shared(kho_store_t *s, const kho_lexicon_t **out, kho_err_t *err)
 {
-    int64_t dv;
-    int rc = kho_store_data_version(s, &dv, err);
+    kho_store_stamp_t now;
+    int rc = kho_store_stamp(s, &now, err);
     if (rc != 0)
         return rc;
-    int64_t ch = kho_store_changes(s);
-    if (!memo.lx || memo.serial != kho_store_serial(s) || memo.dv != dv || memo.changes != ch) {
+    if (!memo.lx || !kho_store_stamp_equal(&memo.stamp, &now)) {
         kho_lexicon_thread_done();
         memo.lx = lexicon_load(s, err);
         if (!memo.lx)
             return err->code ? err->code : KHO_EINTERNAL;
-        memo.serial = kho_store_serial(s);
-        memo.dv = dv;
-        memo.changes = ch;
+        memo.stamp = now;
     }
     *out = memo.lx;
     return 0;

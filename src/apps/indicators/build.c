@@ -212,33 +212,29 @@ static char *dup_col(kho_stmt_t *st, int i)
 }
 
 static _Thread_local struct {
-    uint64_t serial; /* 0: empty */
-    int64_t dv, changes;
+    kho_store_stamp_t stamp; /* zero: empty */
     kho_ind_cat_t cat;
 } memo;
 
 void kho_ind_thread_done(void)
 {
-    if (memo.serial)
+    if (memo.stamp.serial)
         kho_ind_cat_free(&memo.cat);
-    memo.serial = 0;
+    memo.stamp = (kho_store_stamp_t){0};
 }
 
 int kho_ind_cat_shared(kho_store_t *s, const kho_ind_cat_t **out, kho_err_t *err)
 {
-    int64_t dv;
-    int rc = kho_store_data_version(s, &dv, err);
+    kho_store_stamp_t now;
+    int rc = kho_store_stamp(s, &now, err);
     if (rc != 0)
         return rc;
-    int64_t ch = kho_store_changes(s);
-    if (!memo.serial || memo.serial != kho_store_serial(s) || memo.dv != dv || memo.changes != ch) {
+    if (!kho_store_stamp_equal(&memo.stamp, &now)) {
         kho_ind_thread_done();
         rc = kho_ind_cat_load(s, &memo.cat, err);
         if (rc != 0)
             return rc;
-        memo.serial = kho_store_serial(s);
-        memo.dv = dv;
-        memo.changes = ch;
+        memo.stamp = now;
     }
     *out = &memo.cat;
     return 0;
