@@ -529,7 +529,9 @@ static void find_periods(ctx_t *c)
         int before = cue_before(c, i);
         /* quarter / month: "quý 3/2024", "quý III năm 2024", "tháng 7/2024" */
         if ((before == C_QUARTER || before == C_MONTH) && i + 1 < w->n) {
-            int k = t->integer ? (int)t->val : before == C_QUARTER ? roman(t->fold) : 0;
+            /* the number is checked before the cast: "quý 1e30" must not overflow an int */
+            int k = t->integer ? (t->val >= 1 && t->val <= 12 ? (int)t->val : 0)
+                               : before == C_QUARTER ? roman(t->fold) : 0;
             size_t y = i + 1;
             if (y < w->n && cue_after(c, y, C_YEAR))
                 y++;
