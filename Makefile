@@ -10,7 +10,7 @@ DATA ?= var
 LISTEN ?= 127.0.0.1:8080
 V ?= release
 
-PKGS := libh2o-evloop sqlite3 jansson libsodium libutf8proc libcurl
+PKGS := libh2o-evloop sqlite3 jansson libsodium libutf8proc libcurl libqrencode libpng
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lcsv -lssl -lcrypto -lz -lpthread -lm
 

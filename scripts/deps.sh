@@ -8,15 +8,17 @@ level=${1:-build}
 # nodejs and npm: the build embeds the portal's assets (scripts/embed.mjs) and the chart library
 # from npm (package-lock.json); chromium and a font with Vietnamese letters: the browser tests;
 # python3-rdflib: the DCAT test reads the JSON-LD catalogue as RDF; libcurl: the assistant's optional
-# language model (apps/assistant/llm.c).
+# language model (apps/assistant/llm.c); libqrencode and libpng: the traceability QR codes;
+# zbar-tools: the QR test decodes them.
 pkgs=(make gcc pkg-config libc6-dev
       libh2o-dev libh2o-evloop-dev libssl-dev zlib1g-dev
       libsqlite3-dev libjansson-dev libcsv-dev libsodium-dev libutf8proc-dev libcurl4-openssl-dev
+      libqrencode-dev libpng-dev
       nodejs npm)
 case "$level" in
   build) ;;
   test)  pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl python3-rdflib sqlite3 procps openssl
-               chromium fonts-dejavu-core) ;;
+               chromium fonts-dejavu-core zbar-tools) ;;
   bench) pkgs+=(clang libclang-rt-14-dev libcmocka-dev python3 python3-nacl sqlite3 procps
                 wrk nginx-light hyperfine time) ;;
   *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;

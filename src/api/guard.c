@@ -422,7 +422,7 @@ int kho_guard_body_json(kho_reqctx_t *rc, size_t max, json_t **out, kho_err_t *e
 {
     h2o_req_t *req = rc->req;
     const char *ct = kho_http_header(req, H2O_TOKEN_CONTENT_TYPE);
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0)
+    if (!ct || (strncasecmp(ct, "application/json", 16) != 0 && strncasecmp(ct, "application/ld+json", 19) != 0))
         return kho_err_setk(err, KHO_EMEDIA, "unsupported_media_type", "send a JSON object (application/json)");
     if (req->entity.len > max)
         return kho_err_setk(err, KHO_ETOOLARGE, "too_large", "the body is larger than %zu bytes", max);

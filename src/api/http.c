@@ -278,6 +278,14 @@ void kho_http_send_json(h2o_req_t *req, int status, const char *body, size_t len
     h2o_send_inline(req, body, len);
 }
 
+void kho_http_send_body(h2o_req_t *req, int status, const char *content_type, const void *body, size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, content_type, strlen(content_type));
+    h2o_send_inline(req, body, len);
+}
+
 void kho_http_send_value(h2o_req_t *req, int status, json_t *v)
 {
     if (!v) { /* a value that could not be built (never expected): a plain 500, not a crash */

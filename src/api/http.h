@@ -84,6 +84,8 @@ void kho_http_url_encode(kho_buf_t *b, const char *s);
 int kho_http_status(int code);
 /* Send a JSON body (copied) with the given status. */
 void kho_http_send_json(h2o_req_t *req, int status, const char *body, size_t len);
+/* Send any body (copied) with its Content-Type (a static string). */
+void kho_http_send_body(h2o_req_t *req, int status, const char *content_type, const void *body, size_t len);
 /* Serialise and send a jansson value (the reference is released). */
 void kho_http_send_value(h2o_req_t *req, int status, json_t *v);
 /* Send an error; `details` (may be NULL, reference released) is added as "details". */

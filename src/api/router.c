@@ -16,6 +16,7 @@
 #include "api/h_rows.h"
 #include "api/h_static.h"
 #include "api/h_indicators.h"
+#include "api/h_trace.h"
 #include "api/h_units.h"
 
 #define READ_AUDIT {.scopes = KHO_SCOPE_AUDIT_READ}
@@ -66,6 +67,16 @@ static const kho_route_t ROUTES[] = {
     {"GET", "/api/v1/units", kho_h_units_search, {0}},
     {"GET", "/api/v1/units/gaps", kho_h_units_gaps, {0}},
     {"GET", "/api/v1/units/{code}", kho_h_unit, {0}},
+    /* traceability (docs/trace.md): EPCIS capture and query, proofs, master data, QR codes, the resolver */
+    {"POST", "/api/v1/trace/capture", kho_h_trace_capture, {.scopes = KHO_SCOPE_TRACE_WRITE}},
+    {"GET", "/api/v1/trace/events", kho_h_trace_events, {.scopes = KHO_SCOPE_TRACE_READ}},
+    {"GET", "/api/v1/trace/events/{id}/proof", kho_h_trace_event_proof, {0}},
+    {"GET", "/api/v1/trace/lots/{gtin}/{lot}/proof", kho_h_trace_lot_proof, {0}},
+    {"GET", "/api/v1/trace/qr", kho_h_trace_qr, {0}},
+    {"GET", "/api/v1/trace/{kind}", kho_h_trace_master_list, {0}},
+    {"POST", "/api/v1/trace/{kind}", kho_h_trace_master_put, {.scopes = KHO_SCOPE_TRACE_WRITE}},
+    {"GET", "/trace/labels", kho_h_trace_labels, {0}},
+    {"GET", "/01/*", kho_h_trace_resolve, {0}},
     {"GET", "/api/v1/audit/key", kho_h_audit_key, {0}},
     {"GET", "/api/v1/audit/checkpoint", kho_h_audit_checkpoint, {0}},
     {"GET", "/api/v1/audit/proof/inclusion", kho_h_audit_inclusion, {0}},

@@ -33,6 +33,7 @@
 #include "api/respcache.h"
 #include "apps/assistant/assistant.h"
 #include "apps/indicators/indicators.h"
+#include "apps/trace/trace.h"
 #include "api/router.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -79,6 +80,7 @@ struct kho_server {
     pthread_mutex_t write_mu;
     kho_store_t *writer;
     kho_guard_t *guard;
+    kho_ledger_t *ledger; /* the traceability log (apps/trace/trace.h) */
     kho_store_t **wdb; /* one read-only connection per worker (NULL if it failed to open) */
     pthread_mutex_t ready_mu; /* loops report here once set up (ready counts them) */
     pthread_cond_t ready_cv;
@@ -99,6 +101,11 @@ typedef struct job {
     kho_done_fn done;
     void *data;
 } job_t;
+
+kho_ledger_t *kho_server_ledger(kho_server_t *srv)
+{
+    return srv->ledger;
+}
 
 /* ---- workers and jobs ------------------------------------------------------------ */
 
@@ -855,7 +862,9 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
         return rc;
     pthread_mutex_init(&srv.write_mu, NULL);
     if ((rc = setup_tls(&srv, err)) != 0 ||
-        (rc = kho_guard_new(datadir, cfg, srv.writer, srv.ssl != NULL, &srv.guard, err)) != 0) {
+        (rc = kho_guard_new(datadir, cfg, srv.writer, srv.ssl != NULL, &srv.guard, err)) != 0 ||
+        (rc = kho_ledger_open(datadir, cfg, true, &srv.ledger, err)) != 0) {
+        kho_guard_free(srv.guard);
         SSL_CTX_free(srv.ssl);
         kho_store_close(srv.writer);
         pthread_mutex_destroy(&srv.write_mu);
@@ -941,6 +950,7 @@ int kho_server_run(const char *datadir, kho_config_t *cfg, kho_err_t *err)
         kho_info(forced ? "kho serve: stopped (clients cut off at the shutdown timeout)" : "kho serve: stopped cleanly");
 done:
     free(srv.loops);
+    kho_ledger_close(srv.ledger);
     kho_guard_free(srv.guard); /* after the workers: the audit log gets every entry, then its final checkpoint */
     SSL_CTX_free(srv.ssl);
     kho_store_checkpoint(srv.writer);

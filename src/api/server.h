@@ -85,4 +85,8 @@ kho_store_t *kho_server_worker_db(kho_server_t *srv);
 kho_store_t *kho_server_writer_lock(kho_server_t *srv);
 void kho_server_writer_unlock(kho_server_t *srv);
 
+/* The traceability ledger (apps/trace/trace.h), open while the server runs. */
+typedef struct kho_ledger kho_ledger_t;
+kho_ledger_t *kho_server_ledger(kho_server_t *srv);
+
 #endif

@@ -9,6 +9,7 @@
 #include "apps/indicators/indicators.h"
 #include "cli/cmd_data.h"
 #include "cli/cmd_assistant.h"
+#include "cli/cmd_trace.h"
 #include "cli/cmd_indicators.h"
 #include "cli/cmd_security.h"
 #include "cli/cmd_serve.h"
@@ -151,6 +152,15 @@ static const command_t COMMANDS[] = {
      "words loaded before, e.g. \"dân cư,indicator,dan_so\" or \"Phố Hiến cổ,unit,11953\". One transaction:\n"
      "a file with a problem (named by line) loads nothing. Servers pick the words up at once.",
      {GLOBAL_OPTS, {0}}, kho_cmd_assistant, false},
+    {"trace", "kho trace verify | capture FILE | import KIND FILE | qr --gtin G [--lot L] --out FILE",
+     "The traceability ledger (docs/trace.md). verify: check every stored event against the transparency\n"
+     "log and its signed checkpoints (exit 7 when an event was altered or removed). capture FILE: an EPCIS\n"
+     "2.0 JSON document, accepted whole or refused whole. import KIND FILE: master data, KIND farms,\n"
+     "products, locations or partners (CSV, JSON list or NDJSON). qr: the GS1 Digital Link QR code of a\n"
+     "lot or item on public_url (--format png|svg, --size N pixels per module, --out FILE).",
+     {{"gtin", true, false}, {"lot", true, false}, {"serial", true, false}, {"format", true, false},
+      {"size", true, false}, {"out", true, false}, GLOBAL_OPTS, {0}},
+     kho_cmd_trace, false},
     {"units", "kho units [QUERY | show CODE | gaps] [--province 33] [--type xã] [--level L] [--era E] [--json]",
      "Search the administrative units by name (with or without diacritics) or code; 'show CODE' gives a\n"
      "unit with its province and its predecessors (a 2025 unit) or successors (a pre-2025 unit); 'gaps'\n"

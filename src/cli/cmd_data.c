@@ -19,6 +19,7 @@
 #include "warehouse/catalog.h"
 #include "warehouse/datadir.h"
 #include "warehouse/demo.h"
+#include "cli/cmd_trace.h"
 #include "apps/indicators/indicators.h"
 #include "warehouse/ingest.h"
 #include "warehouse/rows.h"
@@ -97,6 +98,8 @@ int kho_cmd_init(kho_cmdctx_t *ctx, kho_err_t *err)
             rc = kho_ind_demo(w, cat, csv, stdout, err);
         }
     }
+    if (rc == 0)
+        rc = kho_trace_setup(ctx, w, kho_args_flag(ctx->args, "demo"), err);
     kho_keyring_free(keys);
     kho_store_close(w);
     return rc;

@@ -22,14 +22,17 @@ static const struct {
     [KHO_ROLE_PUBLIC] = {"public", KHO_SCOPE_DATASETS_READ},
     /* pii:read lets these roles use a grant that includes personal data; without such a grant (or
      * ownership) personal columns stay masked whatever the scopes (access.c) */
-    [KHO_ROLE_ANALYST] = {"analyst", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
-    [KHO_ROLE_LEADER] = {"leader", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
-    [KHO_ROLE_PARTNER] = {"partner", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ},
-    [KHO_ROLE_STEWARD] = {"steward", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_DATASETS_WRITE | KHO_SCOPE_PII_READ},
+    [KHO_ROLE_ANALYST] = {"analyst", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ | KHO_SCOPE_TRACE_READ},
+    [KHO_ROLE_LEADER] = {"leader", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ | KHO_SCOPE_TRACE_READ},
+    [KHO_ROLE_PARTNER] = {"partner", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_PII_READ | KHO_SCOPE_TRACE_READ |
+                                              KHO_SCOPE_TRACE_WRITE},
+    [KHO_ROLE_STEWARD] = {"steward", KHO_SCOPE_DATASETS_READ | KHO_SCOPE_DATASETS_WRITE | KHO_SCOPE_PII_READ |
+                                              KHO_SCOPE_TRACE_READ | KHO_SCOPE_TRACE_WRITE},
     [KHO_ROLE_ADMIN] = {"admin", KHO_SCOPE_ALL},
 };
 
-static const char *const SCOPES[] = {"datasets:read", "datasets:write", "pii:read", "audit:read", "users:admin"};
+static const char *const SCOPES[] = {"datasets:read", "datasets:write", "pii:read", "audit:read", "users:admin", "trace:read",
+                                      "trace:write"};
 #define NSCOPES (sizeof SCOPES / sizeof SCOPES[0])
 
 int kho_role_parse(const char *s)
@@ -63,7 +66,7 @@ int kho_scopes_parse(const char *list, unsigned *out, kho_err_t *err)
             if (i == NSCOPES)
                 return kho_err_setk(err, KHO_EINVAL, "bad_scope",
                                     "unknown scope '%.*s' (scopes: datasets:read, datasets:write, pii:read, "
-                                    "audit:read, users:admin)",
+                                    "audit:read, users:admin, trace:read, trace:write)",
                                     (int)(n > 40 ? 40 : n), p);
             *out |= 1u << i;
         }

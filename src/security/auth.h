@@ -49,7 +49,9 @@ enum {
     KHO_SCOPE_PII_READ = 1u << 2,
     KHO_SCOPE_AUDIT_READ = 1u << 3,
     KHO_SCOPE_USERS_ADMIN = 1u << 4,
-    KHO_SCOPE_ALL = (1u << 5) - 1,
+    KHO_SCOPE_TRACE_READ = 1u << 5,  /* traceability events (EPCIS query) */
+    KHO_SCOPE_TRACE_WRITE = 1u << 6, /* capture events, write master data */
+    KHO_SCOPE_ALL = (1u << 7) - 1,
 };
 
 /* "admin", ...; -1 when unknown (public cannot be given to an account). */

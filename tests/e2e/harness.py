@@ -195,8 +195,8 @@ class Env:
         return self._keys[data]
 
     PASSWORD = "mật khẩu đủ dài 2026"
-    ROLE_SCOPES = {"admin": "datasets:read,datasets:write,pii:read,audit:read,users:admin",
-                   "steward": "datasets:read,datasets:write,pii:read",
+    ROLE_SCOPES = {"admin": "datasets:read,datasets:write,pii:read,audit:read,users:admin,trace:read,trace:write",
+                   "steward": "datasets:read,datasets:write,pii:read,trace:read,trace:write",
                    "analyst": "datasets:read", "leader": "datasets:read", "partner": "datasets:read"}
 
     def add_user(self, name, role, org=None, scopes=None, data=None):

@@ -38,7 +38,8 @@ OTHER_ORG = "so-tai-chinh"
 PARTNER_ORG = "doi-tac-ngoai"
 SHARINGS = ("open", "shared", "private")
 IMPORTANCES = ("other", "important")
-ALL_SCOPES = {"datasets:read", "datasets:write", "pii:read", "audit:read", "users:admin"}
+ALL_SCOPES = {"datasets:read", "datasets:write", "pii:read", "audit:read", "users:admin", "trace:read",
+              "trace:write"}
 
 _state = {}
 

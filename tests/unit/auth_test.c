@@ -212,7 +212,9 @@ static void test_scopes_parse_and_format(void **state)
     assert_int_equal(kho_scopes_parse("", &s, &err), 0);
     assert_int_equal(s, 0);
     assert_int_equal(
-        kho_scopes_parse("datasets:read datasets:write pii:read audit:read users:admin", &s, &err), 0);
+        kho_scopes_parse("datasets:read datasets:write pii:read audit:read users:admin trace:read trace:write", &s,
+                         &err),
+        0);
     assert_int_equal(s, KHO_SCOPE_ALL);
     /* every combination formats and parses back */
     for (unsigned x = 0; x <= KHO_SCOPE_ALL; x++) {

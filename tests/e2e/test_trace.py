@@ -1,0 +1,414 @@
+"""Traceability (docs/trace.md): EPCIS 2.0 capture and query, whole-document rejection,
+master data, the GS1 Digital Link resolver and journey page, QR codes, proofs checked by an
+independent verifier (tlogverify.py), and tampering detected by `kho trace verify`.
+
+The example documents are written here in the shapes of the EPCIS 2.0 standard's JSON
+examples; the demo supply chains (`kho init --demo`) give the journey pages.
+"""
+import copy
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import urllib.parse
+
+import tlogverify as tv
+
+_state = {}
+
+CP = "8930001"
+
+
+def check_digit(d):
+    s = sum(int(c) * (3 if i % 2 == 0 else 1) for i, c in enumerate(reversed(d)))
+    return str((10 - s % 10) % 10)
+
+
+GTIN = "0" + CP + "00001" + check_digit("0" + CP + "00001")   # the harvest class of this test's lots
+GTIN13 = GTIN[1:]
+BAD_GTIN13 = GTIN13[:-1] + str((int(GTIN13[-1]) + 1) % 10)
+
+
+def lgtin(lot, ir="000001"):
+    return f"urn:epc:class:lgtin:{CP}.{ir}.{lot}"
+
+
+def sgln(loc, ext="0"):
+    return f"urn:epc:id:sgln:{CP}.{loc}.{ext}"
+
+
+def sscc(tag):
+    """A pallet of this test (serial references 09..., apart from the demo's)."""
+    return f"urn:epc:id:sscc:{CP}.09{ord(tag[0]):08d}"
+
+
+SSCC = sscc("T")
+
+
+def doc(events):
+    return {"@context": ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld"], "type": "EPCISDocument",
+            "schemaVersion": "2.0", "creationDate": "2025-07-20T08:00:00+07:00",
+            "epcisBody": {"eventList": events}}
+
+
+def example_events(tag="T"):
+    """One event of each type, in the standard's JSON shapes."""
+    return [
+        {"type": "TransformationEvent", "eventTime": "2025-07-18T06:30:00+07:00", "eventTimeZoneOffset": "+07:00",
+         "outputQuantityList": [{"epcClass": lgtin(f"H{tag}1"), "quantity": 1200, "uom": "KGM"}],
+         "bizStep": "commissioning", "disposition": "active", "readPoint": {"id": sgln("00001")},
+         "bizLocation": {"id": sgln("00001")},
+         "ilmd": {"kho:harvestDate": "2025-07-18", "kho:farmId": "FARM-TEST"}},
+        {"type": "TransformationEvent", "eventTime": "2025-07-18T14:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+         "inputQuantityList": [{"epcClass": lgtin(f"H{tag}1"), "quantity": 1200, "uom": "KGM"}],
+         "outputQuantityList": [{"epcClass": lgtin(f"P{tag}1", "000002"), "quantity": 1100, "uom": "KGM"}],
+         "bizStep": "https://ref.gs1.org/cbv/BizStep-packing", "bizLocation": {"id": sgln("00002")}},
+        {"type": "AggregationEvent", "eventTime": "2025-07-18T16:00:00.250+07:00", "eventTimeZoneOffset": "+07:00",
+         "parentID": sscc(tag), "action": "ADD", "bizStep": "packing",
+         "childQuantityList": [{"epcClass": lgtin(f"P{tag}1", "000002"), "quantity": 1100, "uom": "KGM"}],
+         "bizLocation": {"id": sgln("00002")}},
+        {"type": "ObjectEvent", "eventTime": "2025-07-19T01:00:00Z", "eventTimeZoneOffset": "+07:00",
+         "epcList": [sscc(tag)], "action": "OBSERVE", "bizStep": "shipping",
+         "disposition": "in_transit", "readPoint": {"id": sgln("00002")},
+         "bizTransactionList": [{"type": "desadv", "bizTransaction": "urn:epcglobal:cbv:bt:8930001000002:D1"}],
+         "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:8930001.00002"}],
+         "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:8930001.00009"}],
+         "sensorElementList": [{"sensorMetadata": {"time": "2025-07-19T02:00:00Z"},
+                                "sensorReport": [{"type": "gs1:Temperature", "value": 5.5, "uom": "CEL"}]}]},
+        {"type": "TransactionEvent", "eventTime": "2025-07-19T09:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+         "eventID": f"urn:uuid:6a1b3c7e-0000-4000-8000-00000000000{len(tag)}",
+         "action": "ADD", "bizTransactionList": [{"type": "po", "bizTransaction": "urn:epcglobal:cbv:bt:8930001000009:PO7"}],
+         "quantityList": [{"epcClass": lgtin(f"P{tag}1", "000002"), "quantity": 1100, "uom": "KGM"}],
+         "ex:note": {"text": "ghi chú"}},
+    ]
+
+
+def setup(env):
+    if "srv" not in _state:
+        env.init()
+        _state["srv"] = env.server()
+        _state["steward"] = env.add_user("trace-steward", "steward", org="htx-nhan")
+        _state["other"] = env.add_user("trace-other", "steward", org="htx-khac")
+        _state["analyst"] = env.add_user("trace-analyst", "analyst")
+    return _state["srv"]
+
+
+def post(srv, path, body, key, ctype="application/json"):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body, ensure_ascii=False)
+    return srv.post(path, data, content_type=ctype, headers={"Authorization": "Bearer " + key})
+
+
+def events(srv, query, key=None):
+    r = srv.get("/api/v1/trace/events?" + query, headers={"Authorization": "Bearer " + (key or srv.key)})
+    assert r.status == 200, r.text
+    j = r.json()
+    assert j["type"] == "EPCISQueryDocument" and j["schemaVersion"] == "2.0", j
+    return j["epcisBody"]["queryResults"]["resultsBody"]["eventList"], r
+
+
+def normalised(ev):
+    """What kho stores for a sent event: CBV words bare, recordTime and eventID set by kho."""
+    e = copy.deepcopy(ev)
+    if e.get("bizStep", "").startswith("https://ref.gs1.org/cbv/BizStep-"):
+        e["bizStep"] = e["bizStep"][len("https://ref.gs1.org/cbv/BizStep-"):]
+    return e
+
+
+def test_capture_and_query_round_trip(env):
+    srv = setup(env)
+    sent = example_events("T")
+    r = post(srv, "/api/v1/trace/capture", doc(sent), _state["steward"])
+    assert r.status == 201, r.text
+    j = r.json()
+    assert j["events"] == 5 and j["captured"] == 5 and j["repeated"] == 0, j
+    ids = j["eventIDs"]
+    assert all(re.fullmatch(r"ni:///sha-256;[0-9a-f]{64}\?ver=CBV2\.0", i) for i in ids[:4]), ids
+    assert ids[4] == sent[4]["eventID"]
+    _state["ids"] = ids
+    got, _ = events(srv, "MATCH_epcClass=" + urllib.parse.quote(lgtin("PT1", "000002")) + "&perPage=100")
+    by_id = {e["eventID"]: e for e in got}
+    assert set(by_id) == set(ids[1:3] + ids[4:5]), sorted(by_id)
+    # what comes back equals what was sent (CBV words bare; eventID and recordTime added)
+    for i in (1, 2, 4):
+        back = dict(by_id[ids[i]])
+        assert back.pop("eventID") == ids[i] and re.fullmatch(r"\d{4}-\d\d-\d\dT[\d:.]+Z", back.pop("recordTime"))
+        want = normalised(sent[i])
+        want.pop("eventID", None)
+        assert back == want, (back, want)
+    # the pallet's shipping event: sensor data, transactions, sources and destinations kept
+    got, _ = events(srv, "MATCH_anyEPC=" + urllib.parse.quote(SSCC) + "&eventType=ObjectEvent")
+    assert len(got) == 1 and got[0]["sensorElementList"] == sent[3]["sensorElementList"], got
+    assert got[0]["sourceList"] == sent[3]["sourceList"] and got[0]["bizTransactionList"] == sent[3]["bizTransactionList"]
+
+
+def test_capture_is_idempotent(env):
+    srv = setup(env)
+    before, _ = events(srv, "perPage=1000")
+    r = post(srv, "/api/v1/trace/capture", doc(example_events("T")), _state["steward"])
+    assert r.status == 200, r.text
+    assert r.json()["captured"] == 0 and r.json()["repeated"] == 5 and r.json()["eventIDs"] == _state["ids"]
+    after, _ = events(srv, "perPage=1000")
+    assert len(after) == len(before)
+    # the same ID with other content is a conflict, and nothing of the document is kept
+    changed = example_events("T")
+    changed[4]["action"] = "DELETE"
+    fresh = example_events("U")[0]
+    r = post(srv, "/api/v1/trace/capture", doc([fresh, changed[4]]), _state["steward"])
+    assert r.status == 409, r.text
+    assert "eventList[1].eventID" in r.json()["error"]["message"]
+    again, _ = events(srv, "perPage=1000")
+    assert len(again) == len(before)
+
+
+def test_whole_document_rejected_with_precise_errors(env):
+    srv = setup(env)
+    before, _ = events(srv, "perPage=1000")
+    cases = []
+    def bad(i, mutate, where):
+        evs = example_events("R")
+        mutate(evs[i])
+        cases.append((evs, where))
+    bad(2, lambda e: e["childQuantityList"][0].update(epcClass="https://id.gs1.org/01/" + BAD_GTIN13 + "/10/X"),
+        "eventList[2].childQuantityList[0].epcClass")                      # wrong check digit
+    bad(3, lambda e: e.update(action="MOVE"), "eventList[3].action")
+    bad(0, lambda e: e.pop("eventTime"), "eventList[0]: eventTime is missing")
+    bad(1, lambda e: e.update(eventTime="2025-02-30T10:00:00+07:00"), "eventList[1].eventTime")
+    bad(3, lambda e: e.update(eventTime="2025-07-19T10:00:00"), "eventList[3].eventTime")
+    bad(3, lambda e: e.update(bizStep="dancing"), "eventList[3].bizStep")
+    bad(3, lambda e: e.update(colour="green"), "eventList[3].colour")
+    bad(3, lambda e: e["sensorElementList"][0]["sensorReport"][0].update(value="warm"),
+        "eventList[3].sensorElementList[0].sensorReport[0].value")
+    bad(4, lambda e: e.update(bizTransactionList=[]), "eventList[4]: a TransactionEvent needs")
+    bad(0, lambda e: e.update(type="SomethingEvent"), "eventList[0].type")
+    bad(2, lambda e: e.update(inputEPCList=[SSCC]), "eventList[2].inputEPCList")
+    bad(0, lambda e: e["outputQuantityList"][0].update(quantity=-1), "eventList[0].outputQuantityList[0].quantity")
+    for evs, where in cases:
+        r = post(srv, "/api/v1/trace/capture", doc(evs), _state["steward"])
+        assert r.status == 400, (where, r.status, r.text)
+        assert where in r.json()["error"]["message"], (where, r.json())
+    after, _ = events(srv, "perPage=1000")
+    assert len(after) == len(before), "a refused document left events behind"
+
+
+def test_hostile_documents_never_500(env):
+    srv = setup(env)
+    key = _state["steward"]
+    deep = {"a": 1}
+    for _ in range(40):
+        deep = {"ex:x": deep}
+    ev = example_events("H")[3]
+    ev["ex:deep"] = deep
+    bodies = [
+        ("application/json", b"not json"), ("application/json", b"[]"), ("application/json", b"{}"),
+        ("application/json", json.dumps({"type": "EPCISDocument", "schemaVersion": "1.2"}).encode()),
+        ("application/json", json.dumps(doc([])).encode()),
+        ("application/json", json.dumps(doc([ev])).encode()),
+        ("application/json", json.dumps(doc(["x", 1, None])).encode()),
+        ("application/json", json.dumps(doc([{"type": "ObjectEvent", "eventTime": "x" * 5000}])).encode()),
+        ("application/json", json.dumps(doc([dict(example_events("H")[3], epcList=["\u0000urn"])])).encode()),
+        ("application/json", json.dumps(doc([dict(example_events("H")[3], epcList=["urn:epc:id:sgtin:" + "9" * 400])])).encode()),
+        ("text/plain", json.dumps(doc(example_events("H"))).encode()),
+    ]
+    for ctype, body in bodies:
+        r = post(srv, "/api/v1/trace/capture", body, key, ctype)
+        assert 400 <= r.status < 500, (body[:80], r.status, r.text)
+    many = doc([example_events("M")[3]] * 10001)
+    r = post(srv, "/api/v1/trace/capture", many, key)
+    assert r.status == 413, r.text
+
+
+def test_query_parameters_and_paging(env):
+    srv = setup(env)
+    post(srv, "/api/v1/trace/capture", doc(example_events("Q")), _state["steward"])
+    allev, _ = events(srv, "perPage=1000")
+    n = len(allev)
+    assert n >= 10
+    # page through everything with perPage=3 following the Link header
+    seen, path = [], "/api/v1/trace/events?perPage=3"
+    while path:
+        r = srv.get(path, headers={"Authorization": "Bearer " + srv.key})
+        assert r.status == 200, r.text
+        seen += r.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        link = r.header("link")
+        path = re.match(r"<([^>]+)>; rel=\"next\"", link).group(1) if link else None
+    assert [e["eventID"] for e in seen] == [e["eventID"] for e in allev]
+    step, _ = events(srv, "EQ_bizStep=shipping")
+    assert step and all(e["bizStep"] == "shipping" for e in step)
+    step2, _ = events(srv, "EQ_bizStep=" + urllib.parse.quote("https://ref.gs1.org/cbv/BizStep-shipping"))
+    assert [e["eventID"] for e in step2] == [e["eventID"] for e in step]
+    tt, _ = events(srv, "eventType=TransformationEvent|AggregationEvent")
+    assert tt and all(e["type"] in ("TransformationEvent", "AggregationEvent") for e in tt)
+    win, _ = events(srv, "GE_eventTime=2025-07-18T07:00:00Z&LT_eventTime=2025-07-18T10:00:00Z")
+    assert win and all("2025-07-18T" in e["eventTime"] for e in win), win
+    loc, _ = events(srv, "EQ_bizLocation=" + urllib.parse.quote(sgln("00002")))
+    assert loc and all(e["bizLocation"]["id"] == sgln("00002") for e in loc)
+    # a bare GTIN (Digital Link) matches every lot of the product, however the class is written
+    cls, _ = events(srv, "MATCH_epcClass=" + urllib.parse.quote(f"https://id.gs1.org/01/{GTIN13}"))
+    assert cls, "a GTIN-13 Digital Link did not match its lots"
+    for q in ("perPage=0", "perPage=abc", "eventType=Nope", "GE_eventTime=yesterday", "EQ_action=MOVE",
+              "unknown=1", "MATCH_anyEPC=" + "x" * 300):
+        r = srv.get("/api/v1/trace/events?" + q, headers={"Authorization": "Bearer " + srv.key})
+        assert r.status == 400, (q, r.status, r.text)
+
+
+def test_access_rules(env):
+    srv = setup(env)
+    body = json.dumps(doc(example_events("A")))
+    assert srv.post("/api/v1/trace/capture", body, content_type="application/json", auth=False).status == 401
+    assert post(srv, "/api/v1/trace/capture", body, _state["analyst"]).status == 403
+    assert srv.get("/api/v1/trace/events").status == 401
+    assert srv.get("/api/v1/trace/events", headers={"Authorization": "Bearer " + _state["analyst"]}).status == 403
+    # public: journey pages, QR codes, proofs
+    assert srv.get("/api/v1/trace/qr?gtin=" + GTIN).status == 200
+
+
+def test_master_data(env):
+    srv = setup(env)
+    farms = [{"id": "FARM-TEST", "name": "Tổ hợp tác Nhãn lồng Thử", "kind": "coop", "commune_code": "11953",
+              "area_ha": 12.5, "certifications": [{"scheme": "VietGAP", "number": "VG-T-1", "valid_from": "2024-01-01",
+                                                   "valid_to": "2026-12-31"}]}]
+    r = post(srv, "/api/v1/trace/farms", farms, _state["steward"])
+    assert r.status == 200, r.text
+    got = srv.get("/api/v1/trace/farms").json()["farms"]
+    f = [x for x in got if x["id"] == "FARM-TEST"][0]
+    assert f["certifications"][0]["number"] == "VG-T-1" and f["area_ha"] == 12.5
+    csv = "gtin,name,category,net_kg\n" + GTIN13 + ",Nhãn lồng thử – hộp 1 kg,longan,1\n"
+    r = post(srv, "/api/v1/trace/products", csv, _state["steward"], "text/csv")
+    assert r.status == 200, r.text
+    prods = srv.get("/api/v1/trace/products").json()["products"]
+    assert any(p["gtin"] == GTIN for p in prods), "the GTIN-13 was not kept as 14 digits"
+    # whole or nothing, with the record and field named
+    csv = "gtin,name,category\n" + GTIN13 + ",A,longan\n" + BAD_GTIN13 + ",B,longan\n"
+    r = post(srv, "/api/v1/trace/products", csv, _state["steward"], "text/csv")
+    assert r.status == 400 and "line 3" in r.json()["error"]["message"] and "gtin" in r.json()["error"]["message"], r.text
+    bad = [dict(farms[0], id="FARM-X", commune_code="99999")]
+    r = post(srv, "/api/v1/trace/farms", bad, _state["steward"])
+    assert r.status == 400 and "commune_code" in r.text
+    assert not any(x["id"] == "FARM-X" for x in srv.get("/api/v1/trace/farms").json()["farms"])
+    # another organisation may not change this co-op's records
+    r = post(srv, "/api/v1/trace/farms", [dict(farms[0], name="Đổi tên")], _state["other"])
+    assert r.status == 403, r.text
+    loc = [{"id": sgln("00001"), "name": "Vườn nhãn thử", "kind": "orchard", "commune_code": "11953"},
+           {"id": sgln("00002"), "name": "Nhà đóng gói thử", "kind": "packhouse", "commune_code": "11953"}]
+    assert post(srv, "/api/v1/trace/locations", loc, _state["steward"]).status == 200
+    r = post(srv, "/api/v1/trace/locations", [{"id": "urn:epc:id:sgtin:8930001.000001.1", "name": "x", "kind": "y"}],
+             _state["steward"])
+    assert r.status == 400 and "SGLN" in r.text
+
+
+def journey_url(gtin, lot):
+    return f"/01/{gtin}/10/{urllib.parse.quote(lot, safe='')}"
+
+
+def test_journey_page_of_a_captured_lot(env):
+    srv = setup(env)
+    # the packed lot's class urn:epc:class:lgtin:8930001.000002.PT1 is GTIN 0 8930001 00002 + check digit
+    lot = "PT1"
+    gt = "0" + CP + "00002"
+    gt = gt + check_digit(gt)
+    r = srv.get(journey_url(gt, lot))
+    assert r.status == 200, r.text
+    html = r.text
+    assert r.header("content-type").startswith("text/html")
+    assert "Tổ hợp tác Nhãn lồng Thử" in html, "the farm of the harvest lot (a source of the packed lot) is missing"
+    assert "Nhà đóng gói thử" in html and "Xuất hàng" in html and "Toàn vẹn" in html
+    assert "<script" not in html
+    # GTIN-13 in the URL works too
+    assert srv.get(journey_url(gt[1:], lot)).status == 200
+    # linkset for machines
+    for hdr, q in (({"Accept": "application/json"}, ""), ({}, "?linkType=all")):
+        r = srv.get(journey_url(gt, lot) + q, headers=hdr)
+        assert r.status == 200 and r.json()["linkset"][0]["anchor"].endswith(f"/01/{gt}/10/{lot}"), r.text
+    # unknown lot, bad GTIN: a friendly page, not an error dump
+    for path in (journey_url(gt, "NOPE"), "/01/" + BAD_GTIN13 + "/10/X", "/01/123", "/01/" + gt):
+        r = srv.get(path)
+        assert r.status == 404 and "Không tìm thấy sản phẩm" in r.text, (path, r.status)
+
+
+def test_demo_journey_and_qr_code(env):
+    srv = setup(env)
+    p = env.kho("init", "--demo")
+    assert p.returncode == 0, p.stderr
+    m = re.search(r"a lot's journey: (http://\S+)", p.stdout)
+    assert m, p.stdout
+    url = m.group(1)
+    png = os.path.join(env.data, "demo-journey-qr.png")
+    out = subprocess.run(["zbarimg", "--raw", "-q", png], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.strip() == url, (out.stdout, out.stderr, url)
+    path = urllib.parse.urlparse(url).path
+    r = srv.get(path)
+    assert r.status == 200 and "Hành trình" in r.text and "Nguồn gốc" in r.text, r.text[:500]
+    _state["demo_path"] = path
+    # the QR endpoint encodes the same URL (public_url is the default http://127.0.0.1:8080)
+    parts = path.split("/")
+    r = srv.get(f"/api/v1/trace/qr?gtin={parts[2]}&lot={parts[4]}&format=png&size=6")
+    assert r.status == 200 and r.header("content-type") == "image/png"
+    f = env.write("qr.png", r.body)
+    out = subprocess.run(["zbarimg", "--raw", "-q", f], capture_output=True, text=True)
+    assert out.stdout.strip() == url, out.stdout
+    r = srv.get(f"/api/v1/trace/qr?gtin={parts[2]}&lot={parts[4]}")
+    assert r.status == 200 and r.header("content-type") == "image/svg+xml" and r.text.startswith("<svg")
+    r = srv.get(f"/trace/labels?gtin={parts[2]}&lot={parts[4]}&count=30")
+    assert r.status == 200 and r.text.count("<svg") == 30
+    for q in ("gtin=123", "gtin=" + parts[2] + "&format=gif", "gtin=" + parts[2] + "&size=0", "lot=x",
+              "gtin=" + parts[2] + "&lot=" + "x" * 30):
+        r = srv.get("/api/v1/trace/qr?" + q)
+        assert r.status == 400, (q, r.status)
+
+
+def test_proofs_verify_independently(env):
+    srv = setup(env)
+    ids = _state["ids"]
+    for eid in ids:
+        r = srv.get("/api/v1/trace/events/" + urllib.parse.quote(eid, safe="") + "/proof")
+        assert r.status == 200, r.text
+        j = r.json()
+        vkey = tv.parse_vkey(j["verifier_key"])
+        cp = tv.verify_checkpoint(j["checkpoint"], vkey)
+        assert cp.size == j["tree_size"] and j["intact"] is True
+        tv.verify_inclusion(tv.leaf_hash(j["leaf"].encode()), j["leaf_index"], cp.size,
+                            tv.b64hashes(j["inclusion"]), cp.root)
+        assert json.loads(j["leaf"])["eventID"] == eid
+    # the lot bundle of the demo lot verifies offline, event by event
+    parts = _state["demo_path"].split("/")
+    r = srv.get(f"/api/v1/trace/lots/{parts[2]}/{parts[4]}/proof")
+    assert r.status == 200, r.text
+    b = r.json()
+    vkey = tv.parse_vkey(b["verifier_key"])
+    cp = tv.verify_checkpoint(b["checkpoint"], vkey)
+    assert len(b["events"]) >= 5
+    for e in b["events"]:
+        tv.verify_inclusion(tv.leaf_hash(e["leaf"].encode()), e["leaf_index"], cp.size, tv.b64hashes(e["inclusion"]),
+                            cp.root)
+    # a changed leaf does not verify
+    e = b["events"][0]
+    try:
+        tv.verify_inclusion(tv.leaf_hash(e["leaf"].replace("2025", "2024", 1).encode()), e["leaf_index"], cp.size,
+                            tv.b64hashes(e["inclusion"]), cp.root)
+    except tv.VerifyError:
+        pass
+    else:
+        raise AssertionError("an altered event verified")
+    assert srv.get("/api/v1/trace/events/nope/proof").status == 404
+
+
+def test_tampering_is_detected(env):
+    srv = setup(env)
+    p = env.kho("trace", "verify")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "intact" in p.stdout
+    # alter one stored event of the demo lot behind kho's back
+    parts = _state["demo_path"].split("/")
+    b = srv.get(f"/api/v1/trace/lots/{parts[2]}/{parts[4]}/proof").json()
+    victim = b["events"][-1]["eventID"]
+    con = sqlite3.connect(os.path.join(env.data, "kho.db"))
+    con.execute("UPDATE trace_events SET body = replace(body, '2025-', '2024-') WHERE event_id = ?", (victim,))
+    con.commit()
+    con.close()
+    p = env.kho("trace", "verify")
+    assert p.returncode == 7, p.stdout + p.stderr
+    assert victim in p.stdout and "altered" in p.stdout, p.stdout
+    r = srv.get(_state["demo_path"])
+    assert r.status == 200 and "Cảnh báo" in r.text and "Dữ liệu đã bị thay đổi" in r.text, r.text[:800]
+    assert srv.get(f"/api/v1/trace/events/{urllib.parse.quote(victim, safe='')}/proof").json()["intact"] is False
