@@ -859,6 +859,42 @@ test("assistant: errors are said politely; an empty question is not sent; the co
   await page.waitForTimeout(100);
 });
 
+// The demo's showcase lot (apps/trace/demo.h: deterministic) and the lot whose shipment had the
+// cold-chain excursion.
+const JOURNEY = "/01/08930001000117/10/PH-250719-1A";
+const HOT_JOURNEY = "/01/08930001000117/10/PH-250720-2A";
+
+test("traceability: a shopper's phone shows the lot's journey, origin, cold chain and authenticity", async () => {
+  await page.setViewportSize({ width: 375, height: 800 });
+  try {
+    const r = await page.goto(base + JOURNEY);
+    eq(r.status(), 200, "status of the journey page");
+    const h1 = await page.textContent("h1");
+    assert(h1.includes("Nhãn lồng Hưng Yên"), `title: ${h1}`);
+    for (const id of ["nguon-goc", "hanh-trinh", "esg", "xac-thuc"])
+      assert(await page.$(`#${id}`), `section #${id} is missing`);
+    const origin = await page.textContent("#nguon-goc");
+    assert(origin.includes("Phường Phố Hiến") && origin.includes("VietGAP"), `origin: ${origin}`);
+    const steps = await page.$$eval("#hanh-trinh li", (li) => li.map((x) => x.textContent));
+    assert(steps.length >= 10, `only ${steps.length} steps`);
+    assert(steps.some((t) => t.includes("Thu hoạch")) && steps.some((t) => t.includes("Lên kệ")), "harvest to shelf");
+    assert((await page.textContent("#xac-thuc")).includes("Toàn vẹn"), "authenticity badge");
+    assert(!(await page.$("script")), "the journey page runs no script");
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    assert(!wide, "the page scrolls sideways on a phone");
+    await shot("journey");
+    const hot = await page.goto(base + HOT_JOURNEY);
+    eq(hot.status(), 200, "status of the excursion lot's page");
+    assert((await page.textContent("#hanh-trinh")).includes("vượt ngưỡng bảo quản"), "the excursion is not flagged");
+    await shot("journey-excursion");
+    const missing = await page.goto(base + "/01/08930001000117/10/KHONG-CO");
+    eq(missing.status(), 404, "unknown lot");
+    assert((await page.textContent("h1")).includes("Không tìm thấy"), "friendly 404");
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 900 });
+  }
+});
+
 test("sign in: a steward finds its private dataset, then signs out", async () => {
   await page.goto(base + "/");
   await settled();

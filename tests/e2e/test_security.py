@@ -819,7 +819,7 @@ def test_sessions_csrf_logout_password_change(env):
     assert re.fullmatch(r"kho_session=[A-Za-z0-9_-]{43}", cookie), cookie
     j = r.json()
     assert (j["user"], j["role"], j["org"], j["via"]) == (name, "steward", ORG, "session"), j
-    assert set(j["scopes"].split()) == {"datasets:read", "datasets:write", "pii:read"}, j
+    assert set(j["scopes"].split()) == {"datasets:read", "datasets:write", "pii:read", "trace:read", "trace:write"}, j
     me = jcall(srv, "GET", "/api/v1/auth/me", 200, cookie=cookie)
     assert me["user"] == name and me["via"] == "session" and me["csrf_token"] == csrf, me
     rows = jcall(srv, "GET", private, 200, cookie=cookie)

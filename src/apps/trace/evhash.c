@@ -176,7 +176,8 @@ static int cmp(const void *a, const void *b)
 
 static void flush(pieces_t *p, kho_buf_t *out)
 {
-    qsort(p->s, p->n, sizeof *p->s, cmp);
+    if (p->n > 1)
+        qsort(p->s, p->n, sizeof *p->s, cmp);
     for (size_t i = 0; i < p->n; i++) {
         kho_buf_puts(out, p->s[i]);
         free(p->s[i]);

@@ -40,7 +40,7 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-#define KHO_EVHASH_ID_LEN 87 /* "ni:///sha-256;" + 64 + "?ver=CBV2.0" */
+#define KHO_EVHASH_ID_LEN 89 /* "ni:///sha-256;" + 64 + "?ver=CBV2.0" */
 
 /* Append the canonical pre-hash string of one event object to out. */
 int kho_evhash_prehash(const json_t *event, kho_buf_t *out, kho_err_t *err) KHO_WUR;
