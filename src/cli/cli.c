@@ -152,12 +152,13 @@ static const command_t COMMANDS[] = {
      "words loaded before, e.g. \"dân cư,indicator,dan_so\" or \"Phố Hiến cổ,unit,11953\". One transaction:\n"
      "a file with a problem (named by line) loads nothing. Servers pick the words up at once.",
      {GLOBAL_OPTS, {0}}, kho_cmd_assistant, false},
-    {"trace", "kho trace verify | capture FILE | import KIND FILE | qr --gtin G [--lot L] --out FILE",
+    {"trace", "kho trace verify | capture FILE | import KIND FILE | qr --gtin G [--lot L] --out FILE | esg",
      "The traceability ledger (docs/trace.md). verify: check every stored event against the transparency\n"
      "log and its signed checkpoints (exit 7 when an event was altered or removed). capture FILE: an EPCIS\n"
      "2.0 JSON document, accepted whole or refused whole. import KIND FILE: master data, KIND farms,\n"
      "products, locations or partners (CSV, JSON list or NDJSON). qr: the GS1 Digital Link QR code of a\n"
-     "lot or item on public_url (--format png|svg, --size N pixels per module, --out FILE).",
+     "lot or item on public_url (--format png|svg, --size N pixels per module, --out FILE). esg: recompute\n"
+     "the traceability indicators per commune and year (traced volumes, VietGAP area) from the events.",
      {{"gtin", true, false}, {"lot", true, false}, {"serial", true, false}, {"format", true, false},
       {"size", true, false}, {"out", true, false}, GLOBAL_OPTS, {0}},
      kho_cmd_trace, false},

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "apps/trace/demo.h"
+#include "apps/trace/esg.h"
 #include "apps/trace/gs1.h"
 #include "apps/trace/master.h"
 #include "apps/trace/qr.h"
@@ -146,6 +147,18 @@ static int cmd_qr(kho_cmdctx_t *ctx, kho_err_t *err)
     return rc;
 }
 
+static int cmd_esg(kho_cmdctx_t *ctx, kho_err_t *err)
+{
+    kho_store_t *w = NULL;
+    int rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err);
+    char csv[4200];
+    snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
+    if (rc == 0)
+        rc = kho_trace_esg(w, csv, false, stdout, err);
+    kho_store_close(w);
+    return rc;
+}
+
 int kho_cmd_trace(kho_cmdctx_t *ctx, kho_err_t *err)
 {
     const kho_args_t *a = ctx->args;
@@ -158,9 +171,11 @@ int kho_cmd_trace(kho_cmdctx_t *ctx, kho_err_t *err)
         return cmd_import(ctx, a->pos[1], a->pos[2], err);
     if (!strcmp(sub, "qr") && a->npos == 1)
         return cmd_qr(ctx, err);
+    if (!strcmp(sub, "esg") && a->npos == 1)
+        return cmd_esg(ctx, err);
     return kho_err_set(err, KHO_EUSAGE,
                        "usage: kho trace verify | capture FILE | import farms|products|locations|partners FILE | "
-                       "qr --gtin G [--lot L] --out FILE");
+                       "qr --gtin G [--lot L] --out FILE | esg");
 }
 
 int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err)
@@ -199,6 +214,11 @@ int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err
                    nevents, kho_buf_cstr(&url), png);
         kho_buf_free(&img);
         kho_buf_free(&url);
+    }
+    if (demo && rc == 0) {
+        char csv[4200];
+        snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
+        rc = kho_trace_esg(w, csv, true, stdout, err);
     }
     json_decref(master);
     json_decref(docs);

@@ -8,6 +8,7 @@
  *   kho trace import KIND FILE            master data: farms, products, locations or partners
  *                                         (CSV, JSON list or NDJSON)
  *   kho trace qr --gtin G [--lot L] [--serial S] [--format png|svg] [--size N] --out FILE
+ *   kho trace esg                         recompute the traceability indicators (apps/trace/esg.h)
  *
  * `kho init` calls kho_trace_setup(): it creates the log and its key and, with
  * --demo, loads the demo supply chains and writes the showcase lot's QR code.

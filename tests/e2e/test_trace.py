@@ -412,3 +412,45 @@ def test_tampering_is_detected(env):
     r = srv.get(_state["demo_path"])
     assert r.status == 200 and "Cảnh báo" in r.text and "Dữ liệu đã bị thay đổi" in r.text, r.text[:800]
     assert srv.get(f"/api/v1/trace/events/{urllib.parse.quote(victim, safe='')}/proof").json()["intact"] is False
+
+
+def test_esg_indicators_from_the_ledger(env):
+    """The traced volumes and the VietGAP share on the dashboard's indicators API equal what the
+    events and the master data say, computed here independently."""
+    srv = setup(env)
+    farms = {f["id"]: f for f in srv.get("/api/v1/trace/farms").json()["farms"]}
+    longan = {p["gtin"] for p in srv.get("/api/v1/trace/products").json()["products"] if p["category"] == "longan"}
+    evs, _ = events(srv, "EQ_bizStep=commissioning&perPage=1000")
+    tonnes, area, vietgap = {}, {}, {}
+    n = 0
+    for e in evs:
+        if "kho:farmId" not in e.get("ilmd", {}) or e["ilmd"]["kho:farmId"] not in farms:
+            continue
+        farm = farms[e["ilmd"]["kho:farmId"]]
+        day = e["ilmd"].get("kho:harvestDate", e["eventTime"][:10])
+        kg = 0
+        for q in e.get("outputQuantityList", []):
+            c = q["epcClass"]  # urn:epc:class:lgtin:CP.IR.LOT -> GTIN
+            cp, ir = c.split(":")[4].split(".")[:2]
+            g = ir[0] + cp + ir[1:]
+            if g + check_digit(g) in longan and q.get("uom") == "KGM":
+                kg += q["quantity"]
+        if not kg:
+            continue
+        n += 1
+        tonnes[farm["commune_code"]] = tonnes.get(farm["commune_code"], 0) + kg / 1000
+        area[farm["id"]] = farm["area_ha"]
+        if any(c["scheme"] == "VietGAP" and c["valid_from"] <= day <= c["valid_to"] for c in farm["certifications"]):
+            vietgap[farm["id"]] = farm["area_ha"]
+    assert n >= 30, n
+    assert 0 < len(vietgap) < len(area), "the demo has one farm whose certificate had expired"
+    for commune, t in tonnes.items():
+        j = srv.get(f"/api/v1/indicators/nhan_truy_xuat/values?unit={commune}&period=2025").json()
+        got = j["values"][0]["value"]
+        assert abs(got - t) < 1e-3, (commune, got, t)
+    j = srv.get("/api/v1/indicators/ty_le_nhan_vietgap/values?unit=33&period=2025").json()
+    want = 100 * sum(vietgap.values()) / sum(area.values())
+    assert abs(j["values"][0]["value"] - want) < 1e-3, (j, want)
+    # the assistant knows them
+    r = srv.get("/api/v1/ask?q=" + urllib.parse.quote("tỷ lệ diện tích nhãn đạt VietGAP tỉnh Hưng Yên năm 2025")).json()
+    assert r["indicator"]["code"] == "ty_le_nhan_vietgap" and abs(r["value"] - want) < 0.05, r

@@ -1,0 +1,233 @@
+/* esg — traceability figures as indicators (see esg.h). */
+#include "apps/trace/esg.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "apps/indicators/indicators.h"
+#include "apps/trace/epcis.h"
+#include "apps/trace/master.h"
+#include "warehouse/ingest.h"
+
+static const char *const ADDITIVE[] = {"nhan_truy_xuat", "chuoi_truy_xuat", "ga_truy_xuat",
+                                       "dien_tich_nhan_truy_xuat", "dien_tich_nhan_vietgap"};
+#define NADD (sizeof ADDITIVE / sizeof ADDITIVE[0])
+
+static void add(json_t *acc, const char *ind, const char *commune, const char *year, double v)
+{
+    char k[128];
+    snprintf(k, sizeof k, "%s\t%s\t%s", ind, commune, year);
+    json_t *x = json_object_get(acc, k);
+    json_object_set_new(acc, k, json_real((x ? json_real_value(x) : 0) + v));
+}
+
+static char *category_of(kho_store_t *s, const char *cls)
+{
+    char key[KHO_EPCIS_KEY_MAX];
+    if (!kho_epcis_key(cls, key, sizeof key) || strncmp(key, "01/", 3) || strlen(key) < 17)
+        return NULL;
+    char g[15];
+    memcpy(g, key + 3, 14);
+    g[14] = '\0';
+    json_t *p = NULL;
+    kho_err_t err;
+    if (kho_md_get(s, KHO_MD_PRODUCTS, g, &p, &err) != 0 || !p)
+        return NULL;
+    const char *cat = json_string_value(json_object_get(p, "category"));
+    char *c = strdup(cat ? cat : "");
+    json_decref(p);
+    return c;
+}
+
+static bool vietgap_on(const json_t *farm, const char *day)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(farm, "certifications"), i, c)
+    {
+        const char *s = json_string_value(json_object_get(c, "scheme"));
+        const char *from = json_string_value(json_object_get(c, "valid_from"));
+        const char *to = json_string_value(json_object_get(c, "valid_to"));
+        if (s && !strcmp(s, "VietGAP") && from && to && strcmp(from, day) <= 0 && strcmp(day, to) <= 0)
+            return true;
+    }
+    return false;
+}
+
+/* One harvest event into the sums. */
+static void harvest(kho_store_t *s, const json_t *ev, const char *year, json_t *acc, json_t *seen, json_t *provinces)
+{
+    const json_t *ilmd = json_object_get(ev, "ilmd");
+    const char *farm_id = json_string_value(json_object_get(ilmd, "kho:farmId"));
+    json_t *farm = NULL;
+    kho_err_t err;
+    if (!farm_id || kho_md_get(s, KHO_MD_FARMS, farm_id, &farm, &err) != 0 || !farm)
+        return;
+    const char *commune = json_string_value(json_object_get(farm, "commune_code"));
+    const char *hd = json_string_value(json_object_get(ilmd, "kho:harvestDate"));
+    char day[11];
+    snprintf(day, sizeof day, "%.10s", hd ? hd : json_string_value(json_object_get(ev, "eventTime")));
+    kho_stmt_t *st;
+    if (kho_store_cached(s, "SELECT province_code FROM units WHERE era = 'current' AND level = 'commune' AND code = ?",
+                         &st, &err) == 0) {
+        kho_stmt_bind_str(st, 1, commune);
+        if (kho_stmt_step(st, &err) == KHO_STEP_ROW && kho_stmt_col_text(st, 0))
+            json_object_set_new(provinces, kho_stmt_col_text(st, 0), json_true());
+        kho_stmt_reset(st);
+    }
+    const char *lists[] = {"outputQuantityList", "quantityList"};
+    for (int l = 0; l < 2; l++) {
+        size_t i;
+        json_t *q;
+        json_array_foreach(json_object_get(ev, lists[l]), i, q)
+        {
+            const char *cls = json_string_value(json_object_get(q, "epcClass"));
+            char *cat = cls ? category_of(s, cls) : NULL;
+            const char *uom = json_string_value(json_object_get(q, "uom"));
+            double n = json_number_value(json_object_get(q, "quantity"));
+            bool kg = uom && !strcmp(uom, "KGM"), tonnes = uom && !strcmp(uom, "TNE");
+            if (cat && !strcmp(cat, "longan") && (kg || tonnes)) {
+                add(acc, "nhan_truy_xuat", commune, year, kg ? n / 1000 : n);
+                char k[160];
+                snprintf(k, sizeof k, "%s\t%s", farm_id, year);
+                double area = json_number_value(json_object_get(farm, "area_ha"));
+                if (!json_object_get(seen, k)) {
+                    json_object_set_new(seen, k, json_true());
+                    add(acc, "dien_tich_nhan_truy_xuat", commune, year, area);
+                }
+                snprintf(k, sizeof k, "vietgap\t%s\t%s", farm_id, year);
+                if (!json_object_get(seen, k) && vietgap_on(farm, day)) {
+                    json_object_set_new(seen, k, json_true());
+                    add(acc, "dien_tich_nhan_vietgap", commune, year, area);
+                }
+            } else if (cat && !strcmp(cat, "banana") && (kg || tonnes))
+                add(acc, "chuoi_truy_xuat", commune, year, kg ? n / 1000 : n);
+            else if (cat && !strcmp(cat, "chicken") && (!uom || !strcmp(uom, "H87")))
+                add(acc, "ga_truy_xuat", commune, year, n);
+            free(cat);
+        }
+    }
+    json_decref(farm);
+}
+
+static int write_csv(kho_store_t *s, const json_t *acc, const json_t *years, const json_t *provinces, FILE *f,
+                     size_t *rows, kho_err_t *err)
+{
+    fputs("indicator,unit_code,period,value\n", f);
+    const char *prov;
+    json_t *x;
+    json_object_foreach((json_t *)provinces, prov, x)
+    {
+        kho_stmt_t *st;
+        int rc = kho_store_prepare(s,
+                                   "SELECT code FROM units WHERE era = 'current' AND level = 'commune' AND "
+                                   "province_code = ? ORDER BY code",
+                                   &st, err);
+        if (rc != 0)
+            return rc;
+        kho_stmt_bind_str(st, 1, prov);
+        int step;
+        while ((step = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
+            const char *code = kho_stmt_col_text(st, 0);
+            const char *year;
+            json_t *y;
+            json_object_foreach((json_t *)years, year, y)
+            {
+                for (size_t i = 0; i < NADD; i++) {
+                    char k[128];
+                    snprintf(k, sizeof k, "%s\t%s\t%s", ADDITIVE[i], code, year);
+                    json_t *v = json_object_get(acc, k);
+                    fprintf(f, "%s,%s,%s,%.6g\n", ADDITIVE[i], code, year, v ? json_real_value(v) : 0.0);
+                    (*rows)++;
+                }
+            }
+        }
+        kho_stmt_free(st);
+        if (step < 0)
+            return step;
+    }
+    return ferror(f) ? kho_err_set(err, KHO_EIO, "cannot write the ESG reports") : 0;
+}
+
+int kho_trace_esg(kho_store_t *w, const char *csv_path, bool synthetic, FILE *out, kho_err_t *err)
+{
+    json_t *acc = json_object(), *years = json_object(), *seen = json_object(), *provinces = json_object();
+    kho_stmt_t *st;
+    int rc = kho_store_prepare(w,
+                               "SELECT substr(event_time, 1, 4), body FROM trace_events "
+                               "WHERE instr(body, '\"kho:farmId\"') > 0 ORDER BY seq",
+                               &st, err);
+    int step = 0;
+    size_t harvests = 0;
+    while (rc == 0 && (step = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
+        json_t *ev = json_loads(kho_stmt_col_text(st, 1), 0, NULL);
+        const char *year = kho_stmt_col_text(st, 0);
+        if (ev && year) {
+            json_object_set_new(years, year, json_true());
+            harvest(w, ev, year, acc, seen, provinces);
+            harvests++;
+        }
+        json_decref(ev);
+    }
+    if (rc == 0) {
+        kho_stmt_free(st);
+        if (step < 0)
+            rc = step;
+    }
+    if (rc == 0 && !harvests)
+        rc = kho_err_set(err, KHO_ENOTFOUND, "no harvest events (events whose ilmd has kho:farmId) yet");
+    size_t rows = 0;
+    if (rc == 0) {
+        FILE *f = fopen(csv_path, "w");
+        if (!f)
+            rc = kho_err_set(err, KHO_EIO, "cannot write %s", csv_path);
+        else {
+            rc = write_csv(w, acc, years, provinces, f, &rows, err);
+            if (fclose(f) != 0 && rc == 0)
+                rc = kho_err_set(err, KHO_EIO, "cannot write %s", csv_path);
+        }
+    }
+    if (rc == 0)
+        rc = kho_ind_set_source(w, KHO_TRACE_ESG_DATASET,
+                                "{\"form\":\"long\",\"indicator\":\"indicator\",\"unit\":\"unit_code\","
+                                "\"period\":\"period\",\"value\":\"value\"}",
+                                err);
+    if (rc == 0) {
+        const char *tags[] = {"truy xuất nguồn gốc", "ESG", "nông sản", "EPCIS"};
+        kho_ingest_opts_t o = {
+            .dataset = KHO_TRACE_ESG_DATASET,
+            .meta = {.title = "Truy xuất nguồn gốc nông sản: sản lượng và diện tích theo xã",
+                     .description = "Tổng hợp từ các sự kiện EPCIS của sổ truy xuất nguồn gốc (kho trace esg): sản "
+                                    "lượng nhãn, chuối được truy xuất (tấn), số gà đồi (con), diện tích nhãn tham gia "
+                                    "và diện tích có VietGAP còn hiệu lực (ha), theo xã và năm thu hoạch.",
+                     .publisher = "Sở Nông nghiệp và Môi trường tỉnh Hưng Yên",
+                     .licence = "CC-BY-4.0",
+                     .org = "so-nong-nghiep",
+                     .org_name = "Sở Nông nghiệp và Môi trường",
+                     .sharing = "open",
+                     .importance = "other",
+                     .tags = tags,
+                     .ntags = 4,
+                     .tags_set = true,
+                     .synthetic = synthetic ? 1 : -1},
+            .strict = true,
+            .reject_threshold = 0,
+            .source_name = "truy-xuat-nong-san.csv",
+            .decls = (kho_coldecl_t[]){{"unit_code", "text"}, {"period", "text"}, {"value", "real"}},
+            .ndecls = 3};
+        kho_source_t src = {.path = csv_path, .name = "truy-xuat-nong-san.csv"};
+        kho_ingest_result_t res;
+        rc = kho_ingest(w, &src, &o, &res, err); /* the ingest hook rebuilds the indicators */
+        if (rc == 0 && out)
+            fprintf(out, "  traceability ESG indicators: %zu reports from %zu harvests (dataset %s, version %lld)\n",
+                    rows, harvests, KHO_TRACE_ESG_DATASET, (long long)res.version);
+        kho_ingest_result_free(&res);
+    }
+    remove(csv_path);
+    json_decref(acc);
+    json_decref(years);
+    json_decref(seen);
+    json_decref(provinces);
+    return rc;
+}
