@@ -887,6 +887,7 @@ test("traceability: a shopper's phone shows the lot's journey, origin, cold chai
     eq(hot.status(), 200, "status of the excursion lot's page");
     assert((await page.textContent("#hanh-trinh")).includes("vượt ngưỡng bảo quản"), "the excursion is not flagged");
     await shot("journey-excursion");
+    expected = [/status of 404/];
     const missing = await page.goto(base + "/01/08930001000117/10/KHONG-CO");
     eq(missing.status(), 404, "unknown lot");
     assert((await page.textContent("h1")).includes("Không tìm thấy"), "friendly 404");

@@ -1145,7 +1145,9 @@ static void hints_of(run_t *r, const grid_t *g, const ser_t *prov, hint_t *h, si
                 idx[y] = idx[y - 1];
                 idx[y - 1] = t;
             }
-        for (size_t k = 0; k < m && k < 3; k++)
+        /* only among enough units, and only those worse than the median: the "worst" of three
+         * communes, or one at the best value, is no finding */
+        for (size_t k = 0; m >= 5 && k < m && k < 3 && sign * (g->v[idx[k]][L] - g->v[idx[m / 2]][L]) < 0; k++)
             hint_add(h, nh, 3, (double)(3 - k), g->units[idx[k]], g->names[idx[k]],
                      json_pack("{s:s,s:s,s:f}", "indicator", d->code, "period", g->periods[L], "value",
                                g->v[idx[k]][L]),

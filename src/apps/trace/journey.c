@@ -40,7 +40,7 @@ void kho_html_escape(kho_buf_t *out, const char *s)
 #define E(s) kho_html_escape(out, (s))
 
 static const char CSS[] =
-    "*{box-sizing:border-box}body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
+    "*{box-sizing:border-box}footer,dd,.alert{overflow-wrap:anywhere}body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"
     "color:#1d2a22;background:#f5f7f2}header{background:#2f6b3a;color:#fff;padding:16px}"
     "header h1{margin:0;font-size:1.3em}header p{margin:4px 0 0;opacity:.9}main{max-width:720px;margin:0 auto;"
     "padding:12px}section{background:#fff;border-radius:10px;padding:12px 16px;margin:12px 0;"
@@ -54,13 +54,14 @@ static const char CSS[] =
     ".muted{color:#5b6b60;font-size:.9em}table{border-collapse:collapse;width:100%;font-size:.92em}"
     "td,th{text-align:left;padding:4px 6px;border-bottom:1px solid #e6ebe4;vertical-align:top}"
     ".alert{background:#fbe3e0;color:#7d1f14;border-left:4px solid #c0392b;padding:10px 12px;border-radius:6px}"
-    "a{color:#1f5fa8}footer{max-width:720px;margin:0 auto;padding:8px 12px 24px;color:#5b6b60;font-size:.85em}"
-    "dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:2px 12px}dt{color:#5b6b60}dd{margin:0}";
+    ".scroll{overflow-x:auto}a{color:#1f5fa8}footer{max-width:720px;margin:0 auto;padding:8px 12px 24px;color:#5b6b60;font-size:.85em}"
+    "dl{margin:0;display:grid;grid-template-columns:auto 1fr;gap:2px 12px}dt{color:#5b6b60}dd{margin:0;min-width:0}";
 
 static void head(kho_buf_t *out, const char *title)
 {
     kho_buf_puts(out, "<!doctype html><html lang=\"vi\"><head><meta charset=\"utf-8\">"
-                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>");
+                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                      "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\"><title>");
     E(title);
     kho_buf_printf(out, "</title><style>%s</style></head><body>", CSS);
 }
@@ -399,10 +400,10 @@ static void esg_section(kho_buf_t *out, const harvest_t *h, size_t nh)
         }
     }
     if (any) {
-        kho_buf_puts(out, "<table><thead><tr><th>Vật tư</th><th>Hoạt chất</th><th>Liều lượng</th><th>Ngày dùng</th>"
+        kho_buf_puts(out, "<div class=\"scroll\"><table><thead><tr><th>Vật tư</th><th>Hoạt chất</th><th>Liều lượng</th><th>Ngày dùng</th>"
                           "<th>Thời gian cách ly</th></tr></thead><tbody>");
         kho_buf_append(out, rows.data, rows.len);
-        kho_buf_puts(out, "</tbody></table>");
+        kho_buf_puts(out, "</tbody></table></div>");
     }
     kho_buf_free(&rows);
     kho_buf_puts(out, "<dl>");
