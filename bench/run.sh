@@ -8,3 +8,4 @@ echo "== serve start-up and idle memory"; python3 bench/serve_startup.py
 echo "== HTTP rows page vs nginx (informational)"; bash bench/http.sh
 echo "== security layer: authorised vs anonymous rows page"; bash bench/security.sh
 echo "== audit append"; bash bench/audit.sh
+echo "== traceability: EPCIS capture, journey page, QR codes"; KHO=${KHO:-$PWD/build/release/kho} bash bench/trace.sh

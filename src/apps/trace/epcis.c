@@ -467,7 +467,7 @@ static int sensor_list(const json_t *v, where_t *w, json_t **out, kho_err_t *err
             return fail(err, w, "sensorReport is missing");
         }
     }
-    *out = json_deep_copy(v);
+    *out = json_incref((json_t *)v);
     return 0;
 }
 
@@ -538,27 +538,27 @@ int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err
         if (!allowed)
             rc = fail(err, &w, "is not a field of a %s", type);
         else if (!strcmp(k, "type") || !strcmp(k, "@context"))
-            n = json_deep_copy(x);
+            n = json_incref((json_t *)x);
         else if (!strcmp(k, "recordTime"))
             continue; /* the capture server's, not the client's */
         else if (!strcmp(k, "eventTime")) {
             rc = time_value(x, &w, err);
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "eventTimeZoneOffset")) {
             const char *s = NULL;
             rc = want_string(x, &w, &s, err);
             if (rc == 0 && !tz_ok(s))
                 rc = fail(err, &w, "'%.20s' is not an offset such as +07:00", s);
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "eventID")) {
             const char *s = NULL;
             rc = want_string(x, &w, &s, err);
             if (rc == 0 && !uri_ok(s))
                 rc = fail(err, &w, "'%.80s' is not a URI (such as ni:///sha-256;... or urn:uuid:...)", s);
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "action")) {
             const char *s = NULL;
             rc = t == T_TRANSFORMATION ? fail(err, &w, "a TransformationEvent has no action")
@@ -566,7 +566,7 @@ int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err
             if (rc == 0 && strcmp(s, "ADD") && strcmp(s, "OBSERVE") && strcmp(s, "DELETE"))
                 rc = fail(err, &w, "'%.20s' is not ADD, OBSERVE or DELETE", s);
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (list_of_epcs)
             rc = epc_list(x, &w, k, &n, err);
         else if (list_of_qty)
@@ -584,7 +584,7 @@ int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err
             if (!json_is_object(x))
                 rc = fail(err, &w, "must be an object {\"set\": [...], \"unset\": [...]}");
             else
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "readPoint") || !strcmp(k, "bizLocation"))
             rc = id_object(x, &w, k, &n, err);
         else if (!strcmp(k, "bizTransactionList"))
@@ -615,27 +615,27 @@ int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err
             } else
                 rc = fail(err, &w, "must be a URI or a list of URIs");
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "ilmd")) {
             rc = t == T_OBJECT || t == T_TRANSFORMATION ? 0 : fail(err, &w, "is not a field of a %s", type);
             if (rc == 0 && !json_is_object(x))
                 rc = fail(err, &w, "must be an object");
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "transformationID")) {
             const char *s = NULL;
             rc = t == T_TRANSFORMATION ? want_string(x, &w, &s, err) : fail(err, &w, "is not a field of a %s", type);
             if (rc == 0 && !uri_ok(s))
                 rc = fail(err, &w, "must be a URI");
             if (rc == 0)
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (!strcmp(k, "errorDeclaration")) {
             if (!json_is_object(x) || !json_object_get(x, "declarationTime"))
                 rc = fail(err, &w, "must be an object with a declarationTime");
             else
-                n = json_deep_copy(x);
+                n = json_incref((json_t *)x);
         } else if (strchr(k, ':') && k[0] != ':')
-            n = json_deep_copy(x); /* an extension with a namespace prefix */
+            n = json_incref((json_t *)x); /* an extension with a namespace prefix */
         else
             rc = fail(err, &w, "unknown field (a user extension needs a namespace prefix such as \"ex:%s\")", k);
         if (rc != 0) {
