@@ -506,7 +506,7 @@ static int copy_file(const char *from, const char *to, mode_t mode, kho_err_t *e
     return rc;
 }
 
-static const char *const KEY_FILES[] = {"master.key", "audit.key", NULL};
+static const char *const KEY_FILES[] = {"master.key", "audit.key", "trace.key", NULL};
 
 static int manifest_add(json_t *files, const char *dir, const char *name, kho_err_t *err)
 {
@@ -544,6 +544,14 @@ int kho_cmd_backup(kho_cmdctx_t *ctx, kho_err_t *err)
         if ((rc = kho_store_backup(a, path, err)) == 0)
             rc = manifest_add(files, dest, "audit.db", err);
     }
+    kho_store_t *t = NULL; /* the traceability log, when this data directory has one */
+    snprintf(path, sizeof path, "%s/trace.db", ctx->datadir);
+    if (rc == 0 && access(path, F_OK) == 0 && (rc = kho_store_open(path, KHO_STORE_READONLY, NULL, &t, err)) == 0) {
+        snprintf(path, sizeof path, "%s/trace.db", dest);
+        if ((rc = kho_store_backup(t, path, err)) == 0)
+            rc = manifest_add(files, dest, "trace.db", err);
+    }
+    kho_store_close(t);
     char from[PATH_MAX];
     snprintf(from, sizeof from, "%s/kho.conf", ctx->datadir);
     snprintf(path, sizeof path, "%s/kho.conf", dest);
@@ -556,6 +564,8 @@ int kho_cmd_backup(kho_cmdctx_t *ctx, kho_err_t *err)
         for (size_t i = 0; rc == 0 && KEY_FILES[i]; i++) {
             char to[PATH_MAX + 32], name[64];
             kho_keyfile_path(ctx->datadir, KEY_FILES[i], from, sizeof from);
+            if (!strcmp(KEY_FILES[i], "trace.key") && access(from, F_OK) != 0)
+                continue; /* made by the first `kho serve` or `kho init` of a version with traceability */
             snprintf(to, sizeof to, "%s/%s", path, KEY_FILES[i]);
             snprintf(name, sizeof name, "keys/%s", KEY_FILES[i]);
             if ((rc = copy_file(from, to, 0600, err)) == 0)
@@ -642,8 +652,8 @@ int kho_cmd_restore(kho_cmdctx_t *ctx, kho_err_t *err)
         snprintf(aside, sizeof aside, "%s/pre-restore-%lld", ctx->datadir, (long long)time(NULL));
         if (mkdir(aside, 0700) != 0)
             rc = kho_err_set(err, KHO_EIO, "cannot create %s: %s", aside, strerror(errno));
-        static const char *const moved[] = {"kho.db", "kho.db-wal", "kho.db-shm", "audit.db", "audit.db-wal",
-                                            "audit.db-shm", NULL};
+        static const char *const moved[] = {"kho.db",   "kho.db-wal",   "kho.db-shm",   "audit.db", "audit.db-wal",
+                                            "audit.db-shm", "trace.db", "trace.db-wal", "trace.db-shm", NULL};
         for (size_t i = 0; rc == 0 && moved[i]; i++) {
             char a[PATH_MAX], b[PATH_MAX + 80];
             snprintf(a, sizeof a, "%s/%s", ctx->datadir, moved[i]);

@@ -186,15 +186,22 @@ int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err
         return rc;
     printf("  traceability log: %s/trace.db, verifier key %s\n", ctx->datadir, kho_tlog_vkey(kho_ledger_log(l)));
     json_t *master = NULL, *docs = NULL;
-    if (demo)
+    int64_t have = 0;
+    kho_err_t probe;
+    if (kho_store_query_int(w, "SELECT count(*) FROM trace_events", &have, &probe) != 0)
+        have = 0;
+    bool load = demo && have == 0; /* a second init --demo leaves the ledger as it is */
+    if (demo && !load)
+        printf("  traceability: %lld events already captured, left as they are\n", (long long)have);
+    if (load)
         rc = kho_trace_demo(&master, &docs, err);
     static const char *const kinds[] = {"farms", "products", "locations", "partners"};
-    for (int k = 0; demo && rc == 0 && k < 4; k++) {
+    for (int k = 0; load && rc == 0 && k < 4; k++) {
         size_t n = 0;
         rc = kho_md_upsert(w, (kho_md_kind_t)k, json_object_get(master, kinds[k]), "", true, &n, err);
     }
     size_t ndocs = json_array_size(docs), nevents = 0;
-    for (size_t i = 0; demo && rc == 0 && i < ndocs; i++) {
+    for (size_t i = 0; load && rc == 0 && i < ndocs; i++) {
         char what[48];
         snprintf(what, sizeof what, "demo document %zu", i + 1);
         nevents += json_array_size(json_object_get(json_object_get(json_array_get(docs, i), "epcisBody"), "eventList"));
@@ -208,14 +215,14 @@ int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err
         rc = make_qr(kho_config_str(ctx->cfg, "public_url"), gtin, lot, NULL, true, 8, &img, &url, err);
         if (rc == 0)
             rc = write_file(png, &img, err);
+        if (rc == 0 && load)
+            printf("  traceability demo (synthetic): %zu supply-chain events captured\n", nevents);
         if (rc == 0)
-            printf("  traceability demo (synthetic): %zu supply-chain events captured\n"
-                   "  a lot's journey: %s\n  its QR code: %s\n",
-                   nevents, kho_buf_cstr(&url), png);
+            printf("  a lot's journey: %s\n  its QR code: %s\n", kho_buf_cstr(&url), png);
         kho_buf_free(&img);
         kho_buf_free(&url);
     }
-    if (demo && rc == 0) {
+    if (load && rc == 0) {
         char csv[4200];
         snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
         rc = kho_trace_esg(w, csv, true, stdout, err);

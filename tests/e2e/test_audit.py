@@ -417,7 +417,8 @@ def test_backup_and_restore(env):
     assert dest in p.stdout, p.stdout
     m = json.load(open(os.path.join(dest, "MANIFEST.json")))
     names = {f["name"] for f in m["files"]}
-    assert names == {"kho.db", "audit.db", "kho.conf", "keys/master.key", "keys/audit.key"}, names
+    assert names == {"kho.db", "audit.db", "trace.db", "kho.conf", "keys/master.key", "keys/audit.key",
+                     "keys/trace.key"}, names
     for f in m["files"]:
         path = os.path.join(dest, f["name"])
         assert sha256_file(path) == f["sha256"] and os.path.getsize(path) == f["bytes"], f
@@ -480,7 +481,7 @@ def test_restore_of_a_backup_without_keys(env):
     dest = os.path.join(env.tmp, "backup-nokeys")
     ok(env.kho("backup", dest))
     names = {f["name"] for f in json.load(open(os.path.join(dest, "MANIFEST.json")))["files"]}
-    assert names == {"kho.db", "audit.db", "kho.conf"}, names
+    assert names == {"kho.db", "audit.db", "trace.db", "kho.conf"}, names
     new = os.path.join(env.tmp, "restored-nokeys")
     p = env.kho("restore", dest, data=new)
     assert os.path.exists(os.path.join(new, "kho.db")) and "key files are missing" in p.stdout, (p.stdout, p.stderr)
