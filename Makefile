@@ -57,6 +57,7 @@ all: build
 run: deps
 	@$(MAKE) --no-print-directory V=release bin
 	./build/release/kho init --demo --data $(DATA)
+	./build/release/kho trace esg --data $(DATA)
 	exec ./build/release/kho serve --data $(DATA) --listen $(LISTEN)
 
 test: deps-test

@@ -153,8 +153,13 @@ static int cmd_esg(kho_cmdctx_t *ctx, kho_err_t *err)
     int rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err);
     char csv[4200];
     snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
+    int64_t synthetic = 0; /* the ledger holds the demo's synthetic chains */
+    kho_err_t probe;
+    if (rc == 0 && kho_store_query_int(w, "SELECT count(*) FROM trace_farms WHERE id = 'COOP-NH'", &synthetic,
+                                       &probe) != 0)
+        synthetic = 0;
     if (rc == 0)
-        rc = kho_trace_esg(w, csv, false, stdout, err);
+        rc = kho_trace_esg(w, csv, synthetic > 0, stdout, err);
     kho_store_close(w);
     return rc;
 }
@@ -221,11 +226,6 @@ int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err
             printf("  a lot's journey: %s\n  its QR code: %s\n", kho_buf_cstr(&url), png);
         kho_buf_free(&img);
         kho_buf_free(&url);
-    }
-    if (load && rc == 0) {
-        char csv[4200];
-        snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
-        rc = kho_trace_esg(w, csv, true, stdout, err);
     }
     json_decref(master);
     json_decref(docs);

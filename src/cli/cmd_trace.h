@@ -12,6 +12,8 @@
  *
  * `kho init` calls kho_trace_setup(): it creates the log and its key and, with
  * --demo, loads the demo supply chains and writes the showcase lot's QR code.
+ * The ESG indicators are a separate step (`kho trace esg`; `make run` does it
+ * after init), so that `init --demo` keeps to the four demo datasets.
  */
 #ifndef KHO_CLI_CMD_TRACE_H
 #define KHO_CLI_CMD_TRACE_H

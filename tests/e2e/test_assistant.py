@@ -410,7 +410,8 @@ def classify(srv, key, sharing):
     for ds in (DS, "truy-xuat-nong-san"):
         r = call(srv, "PATCH", f"/api/v1/datasets/{ds}", key=key, body=json.dumps({"sharing": sharing}),
                  ctype="application/json")
-        assert r.status == 200, (ds, sharing, r)
+        # the traceability source exists once `kho trace esg` has run (make run does it; init --demo does not)
+        assert r.status == 200 or (r.status == 404 and ds != DS), (ds, sharing, r)
 
 
 def no_numbers(a, value=None, formatted=None):

@@ -185,13 +185,12 @@ def test_datasets_show_units(env):
     p = ok(env.kho("datasets"))
     lines = p.stdout.splitlines()
     assert lines[0].split() == ["ID", "VERSION", "ROWS", "SHARING", "TITLE"], lines[0]
-    assert lines[-1] == "5 datasets", p.stdout  # with the traceability indicators (truy-xuat-nong-san)
+    assert lines[-1] == "4 datasets", p.stdout
     assert any(l.split()[:4] == [DNDK, "1", "624", "open"] for l in lines), p.stdout
     assert any(l.split()[:4] == [HSDVC, "1", "5200", "open"] for l in lines), p.stdout
     assert any(l.split()[:4] == [CSKT, "1", "43117", "open"] for l in lines), p.stdout
     lst = json.loads(ok(env.kho("datasets", "--json")).stdout)
-    assert lst["total"] == 5 and sorted(d["id"] for d in lst["datasets"]) == sorted(
-        [CSKT, DNDK, TCXH, HSDVC, "truy-xuat-nong-san"]), lst
+    assert lst["total"] == 4 and sorted(d["id"] for d in lst["datasets"]) == [CSKT, DNDK, TCXH, HSDVC], lst
     for q in ("dich vu", "dịch vụ", "DICH VU"):
         lst = json.loads(ok(env.kho("datasets", "--q", q, "--json")).stdout)
         assert [d["id"] for d in lst["datasets"]] == [HSDVC], (q, lst)
@@ -473,8 +472,7 @@ def test_init_is_idempotent(env):
     assert after == before, (after, before)
     assert tables(data) == t_before
     lst = json.loads(ok(env.kho("datasets", "--json", data=data)).stdout)
-    assert lst["total"] == 5 and sorted(d["id"] for d in lst["datasets"]) == sorted(
-        [CSKT, DNDK, TCXH, HSDVC, "truy-xuat-nong-san"]), lst
+    assert lst["total"] == 4 and sorted(d["id"] for d in lst["datasets"]) == [CSKT, DNDK, TCXH, HSDVC], lst
     # a user's new version of a demo dataset survives another init --demo
     ok(env.kho("import", "-", "--dataset", DNDK, data=data, input="Mã xã,Năm\n11953,2026\n"))
     ok(env.kho("init", "--demo", data=data))

@@ -320,6 +320,14 @@ def test_journey_page_of_a_captured_lot(env):
     for hdr, q in (({"Accept": "application/json"}, ""), ({}, "?linkType=all")):
         r = srv.get(journey_url(gt, lot) + q, headers=hdr)
         assert r.status == 200 and r.json()["linkset"][0]["anchor"].endswith(f"/01/{gt}/10/{lot}"), r.text
+    # one serialised item: /01/{gtin}/21/{serial}
+    item = {"type": "ObjectEvent", "eventTime": "2025-07-19T10:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+            "epcList": [f"urn:epc:id:sgtin:{CP}.000002.SER-1"], "action": "ADD", "bizStep": "commissioning",
+            "bizLocation": {"id": sgln("00002")}}
+    assert post(srv, "/api/v1/trace/capture", doc([item]), _state["steward"]).status in (200, 201)
+    r = srv.get(f"/01/{gt}/21/SER-1")
+    assert r.status == 200 and "SER-1" in r.text and "Nhà đóng gói thử" in r.text, r.text[:300]
+    assert srv.get(f"/01/{gt}/21/SER-2").status == 404
     # unknown lot, bad GTIN: a friendly page, not an error dump
     for path in (journey_url(gt, "NOPE"), "/01/" + BAD_GTIN13 + "/10/X", "/01/123", "/01/" + gt):
         r = srv.get(path)
