@@ -465,3 +465,26 @@ def test_esg_indicators_from_the_ledger(env):
     # the assistant knows them
     r = srv.get("/api/v1/ask?q=" + urllib.parse.quote("tỷ lệ diện tích nhãn đạt VietGAP tỉnh Hưng Yên năm 2025")).json()
     assert r["indicator"]["code"] == "ty_le_nhan_vietgap" and abs(r["value"] - want) < 0.05, r
+
+
+def test_cli_refuses_bad_input_clearly(env):
+    setup(env)
+    bad_json = env.write("bad.json", "{not json")
+    p = env.kho("trace", "capture", bad_json)
+    assert p.returncode == 4 and "line 1" in p.stderr, (p.returncode, p.stderr)
+    wrong = env.write("wrong.json", json.dumps(doc([dict(example_events("C")[3], action="MOVE")])))
+    p = env.kho("trace", "capture", wrong)
+    assert p.returncode == 4 and "eventList[0].action" in p.stderr, (p.returncode, p.stderr)
+    p = env.kho("trace", "import", "cows", wrong)
+    assert p.returncode == 2 and "farms, products, locations or partners" in p.stderr, p.stderr
+    csv = env.write("farms.csv", "id,name,kind,commune_code\nF-1,Trại A,farm,11953\nF-2,Trại B,ranch,11953\n")
+    p = env.kho("trace", "import", "farms", csv)
+    assert p.returncode == 4 and "line 3" in p.stderr and "kind" in p.stderr, p.stderr
+    farms = [f["id"] for f in _state["srv"].get("/api/v1/trace/farms").json()["farms"]]
+    assert farms and "F-1" not in farms, farms  # nothing of the file was kept
+    p = env.kho("trace", "qr", "--gtin", GTIN)
+    assert p.returncode == 2, p.stderr
+    p = env.kho("trace", "qr", "--gtin", BAD_GTIN13, "--out", os.path.join(env.tmp, "x.png"))
+    assert p.returncode == 4 and "check digit" in p.stderr, p.stderr
+    p = env.kho("trace", "nonsense")
+    assert p.returncode == 2 and "usage" in p.stderr, p.stderr
