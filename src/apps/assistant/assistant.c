@@ -1282,7 +1282,10 @@ static int suggest_compute(run_t *r, json_t *units, kho_err_t *err)
         json_t *src = NULL;
         if (kho_ind_sources(&r->ic, d->code, &src, &e) != 0)
             continue; /* not visible to this caller */
+        bool has_values = json_array_size(json_object_get(src, "sources")) > 0;
         json_decref(src);
+        if (!has_values)
+            continue; /* in the catalogue, but nothing reported yet */
         seen++;
         if (d->level == KHO_ULV_COMMUNE) {
             rc = grid_load(r, g, &e);

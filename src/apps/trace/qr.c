@@ -1,10 +1,13 @@
 /* qr — QR codes as SVG and PNG (see qr.h). */
 #include "apps/trace/qr.h"
 
+#include "core/mem.h"
+
 #include <errno.h>
 #include <png.h>
 #include <qrencode.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,21 +26,24 @@ static int check(const char *text, int module_px, int margin, kho_err_t *err)
     return 0;
 }
 
-static QRcode *encode(const char *text, kho_err_t *err)
+/* Encode text into *q; on failure the code of the error (KHO_EINVAL when too long). */
+static int encode(const char *text, QRcode **q, kho_err_t *err)
 {
-    QRcode *q = QRcode_encodeData((int)strlen(text), (const unsigned char *)text, 0, QR_ECLEVEL_M);
-    if (!q)
-        kho_err_set(err, errno == ERANGE ? KHO_EINVAL : KHO_EINTERNAL, "the text cannot be encoded as a QR code (%s)",
-                    errno == ERANGE ? "too long" : "libqrencode failed");
-    return q;
+    errno = 0;
+    *q = QRcode_encodeData((int)strlen(text), (const unsigned char *)text, 0, QR_ECLEVEL_M);
+    if (*q)
+        return 0;
+    bool too_long = errno == ERANGE;
+    return kho_err_set(err, too_long ? KHO_EINVAL : KHO_EINTERNAL, "the text cannot be encoded as a QR code (%s)",
+                       too_long ? "too long" : "libqrencode failed");
 }
 
 int kho_qr_modules(const char *text, kho_err_t *err)
 {
     if (check(text, 1, 0, err) != 0)
         return 0;
-    QRcode *q = encode(text, err);
-    if (!q)
+    QRcode *q;
+    if (encode(text, &q, err) != 0)
         return 0;
     int w = q->width;
     QRcode_free(q);
@@ -49,9 +55,10 @@ int kho_qr_svg(const char *text, int module_px, int margin, kho_buf_t *out, kho_
     int rc = check(text, module_px, margin, err);
     if (rc != 0)
         return rc;
-    QRcode *q = encode(text, err);
-    if (!q)
-        return KHO_EINVAL;
+    QRcode *q;
+    rc = encode(text, &q, err);
+    if (rc != 0)
+        return rc;
     int w = q->width, full = w + 2 * margin;
     kho_buf_printf(out,
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
@@ -127,13 +134,13 @@ int kho_qr_png(const char *text, int module_px, int margin, kho_buf_t *out, kho_
     int rc = check(text, module_px, margin, err);
     if (rc != 0)
         return rc;
-    QRcode *q = encode(text, err);
-    if (!q)
-        return KHO_EINVAL;
+    QRcode *q;
+    rc = encode(text, &q, err);
+    if (rc != 0)
+        return rc;
     kho_buf_t b = KHO_BUF_INIT;
-    unsigned char *row = malloc((size_t)(q->width + 2 * margin) * (size_t)module_px);
-    rc = row && write_png(q, module_px, margin, &b, row) == 0 ? 0
-                                                             : kho_err_set(err, KHO_EINTERNAL, "libpng failed");
+    unsigned char *row = kho_xmalloc(((size_t)(q->width + 2 * margin) * (size_t)module_px + 7) / 8);
+    rc = write_png(q, module_px, margin, &b, row) == 0 ? 0 : kho_err_set(err, KHO_EINTERNAL, "libpng failed");
     free(row);
     QRcode_free(q);
     if (rc == 0)

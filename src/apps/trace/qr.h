@@ -2,7 +2,7 @@
  * qr — QR codes (ISO/IEC 18004) for GS1 Digital Link URLs, as SVG or PNG.
  *
  * Encoding is libqrencode's (8-bit mode, error-correction level M, the
- * smallest version that holds the text); PNG is written by libpng (8-bit
+ * smallest version that holds the text); PNG is written by libpng (1-bit
  * greyscale, black modules on white). Pure functions, no globals: safe from any
  * thread. Output is appended to a caller's kho_buf_t (nothing on failure).
  *
