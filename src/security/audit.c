@@ -142,29 +142,9 @@ static void *writer(void *arg)
 int kho_audit_open(const char *datadir, const kho_config_t *cfg, bool create, bool background, kho_audit_t **out,
                    kho_err_t *err)
 {
-    if (sodium_init() < 0)
-        return kho_err_set(err, KHO_EINTERNAL, "libsodium cannot start");
-    char keypath[PATH_MAX], dbpath[PATH_MAX];
-    kho_keyfile_path(datadir, "audit.key", keypath, sizeof keypath);
-    if (!kho_fmt(dbpath, sizeof dbpath, "%s/audit.db", datadir))
-        return kho_err_set(err, KHO_EIO, "data directory path too long");
-    unsigned char seed[32];
-    int rc = kho_keyfile_read(keypath, seed, sizeof seed, err);
-    if (rc == KHO_ENOTFOUND && create) {
-        if (access(dbpath, F_OK) == 0)
-            return kho_err_set(err, KHO_EIO,
-                               "%s is missing but the audit log exists: restore the key from your key backup "
-                               "(a new key could not sign for the old checkpoints)",
-                               keypath);
-        randombytes_buf(seed, sizeof seed);
-        rc = kho_keyfile_write(keypath, seed, sizeof seed, err);
-    }
-    if (rc != 0)
-        return rc;
     kho_audit_t *a = kho_xcalloc(1, sizeof *a);
-    rc = kho_tlog_open(dbpath, kho_config_str(cfg, "audit_origin"), seed, &a->log, err);
-    kho_tlog_public_key(seed, a->pk);
-    sodium_memzero(seed, sizeof seed);
+    int rc = kho_tlog_open_keyed(datadir, "audit.db", "audit.key", kho_config_str(cfg, "audit_origin"), create,
+                                 "audit log", &a->log, a->pk, err);
     if (rc != 0) {
         free(a);
         return rc;

@@ -15,13 +15,16 @@
  */
 #include "security/tlog.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "security/keys.h"
 #include "store/store.h"
 #include "warehouse/catalog.h"
 
@@ -712,4 +715,32 @@ int kho_tlog_verify(kho_tlog_t *log, const unsigned char pk[32], FILE *report, s
     free(cps);
     pthread_mutex_unlock(&log->mu);
     return rc < 0 ? rc : 0;
+}
+
+int kho_tlog_open_keyed(const char *datadir, const char *dbname, const char *keyname, const char *origin,
+                        bool create, const char *what, kho_tlog_t **out, unsigned char pk[32], kho_err_t *err)
+{
+    if (sodium_init() < 0)
+        return kho_err_set(err, KHO_EINTERNAL, "libsodium cannot start");
+    char keypath[PATH_MAX], dbpath[PATH_MAX];
+    kho_keyfile_path(datadir, keyname, keypath, sizeof keypath);
+    if (!kho_fmt(dbpath, sizeof dbpath, "%s/%s", datadir, dbname))
+        return kho_err_set(err, KHO_EIO, "data directory path too long");
+    unsigned char seed[32];
+    int rc = kho_keyfile_read(keypath, seed, sizeof seed, err);
+    if (rc == KHO_ENOTFOUND && create) {
+        if (access(dbpath, F_OK) == 0)
+            return kho_err_set(err, KHO_EIO,
+                               "%s is missing but the %s exists: restore the key from your key backup "
+                               "(a new key could not sign for the old checkpoints)",
+                               keypath, what);
+        randombytes_buf(seed, sizeof seed);
+        rc = kho_keyfile_write(keypath, seed, sizeof seed, err);
+    }
+    if (rc != 0)
+        return rc;
+    rc = kho_tlog_open(dbpath, origin, seed, out, err);
+    kho_tlog_public_key(seed, pk);
+    sodium_memzero(seed, sizeof seed);
+    return rc;
 }

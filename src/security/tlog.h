@@ -55,6 +55,15 @@ int kho_tlog_open(const char *path, const char *origin, const unsigned char *see
                   kho_err_t *err) KHO_WUR;
 void kho_tlog_close(kho_tlog_t *log);
 
+/* Open the log of data directory `datadir` stored in `dbname` and signed by the
+ * key file `keyname` (security/keys.h), as the audit log and the traceability
+ * ledger do. With create, a missing key is made, unless the log already exists
+ * (a new key could not sign for its old checkpoints: KHO_EIO saying to restore
+ * the key; `what` names the log in that message). pk receives the public key. */
+int kho_tlog_open_keyed(const char *datadir, const char *dbname, const char *keyname, const char *origin,
+                        bool create, const char *what, kho_tlog_t **out, unsigned char pk[32],
+                        kho_err_t *err) KHO_WUR;
+
 const char *kho_tlog_origin(const kho_tlog_t *log);
 uint64_t kho_tlog_size(kho_tlog_t *log);
 

@@ -1,19 +1,16 @@
 /* trace — the traceability ledger (see trace.h). */
 #include "apps/trace/trace.h"
 
-#include <limits.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "apps/trace/epcis.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
-#include "security/keys.h"
 
 struct kho_ledger {
     kho_tlog_t *log;
@@ -22,29 +19,9 @@ struct kho_ledger {
 
 int kho_ledger_open(const char *datadir, const kho_config_t *cfg, bool create, kho_ledger_t **out, kho_err_t *err)
 {
-    if (sodium_init() < 0)
-        return kho_err_set(err, KHO_EINTERNAL, "libsodium cannot start");
-    char keypath[PATH_MAX], dbpath[PATH_MAX];
-    kho_keyfile_path(datadir, "trace.key", keypath, sizeof keypath);
-    if (!kho_fmt(dbpath, sizeof dbpath, "%s/trace.db", datadir))
-        return kho_err_set(err, KHO_EIO, "data directory path too long");
-    unsigned char seed[32];
-    int rc = kho_keyfile_read(keypath, seed, sizeof seed, err);
-    if (rc == KHO_ENOTFOUND && create) {
-        if (access(dbpath, F_OK) == 0)
-            return kho_err_set(err, KHO_EIO,
-                               "%s is missing but the traceability log exists: restore the key from your key "
-                               "backup",
-                               keypath);
-        randombytes_buf(seed, sizeof seed);
-        rc = kho_keyfile_write(keypath, seed, sizeof seed, err);
-    }
-    if (rc != 0)
-        return rc;
     kho_ledger_t *l = kho_xcalloc(1, sizeof *l);
-    rc = kho_tlog_open(dbpath, kho_config_str(cfg, "trace_origin"), seed, &l->log, err);
-    kho_tlog_public_key(seed, l->pk);
-    sodium_memzero(seed, sizeof seed);
+    int rc = kho_tlog_open_keyed(datadir, "trace.db", "trace.key", kho_config_str(cfg, "trace_origin"), create,
+                                 "traceability log", &l->log, l->pk, err);
     if (rc != 0) {
         free(l);
         return rc;
