@@ -286,6 +286,12 @@ def test_master_data(env):
     r = post(srv, "/api/v1/trace/farms", bad, _state["steward"])
     assert r.status == 400 and "commune_code" in r.text
     assert not any(x["id"] == "FARM-X" for x in srv.get("/api/v1/trace/farms").json()["farms"])
+    # hostile bodies: clear 4xx, never a 500
+    for body, ctype in ((b"{not json", "application/json"), (b"[1, 2]", "application/json"), (b'"x"', "application/json"),
+                        (b"\xff\xfe,,,", "text/csv"), (b"", "text/csv"), (b"<x/>", "application/xml")):
+        r = post(srv, "/api/v1/trace/farms", body, _state["steward"], ctype)
+        assert 400 <= r.status < 500, (body, r.status, r.text)
+    assert post(srv, "/api/v1/trace/cows", [], _state["steward"]).status == 404
     # another organisation may not change this co-op's records
     r = post(srv, "/api/v1/trace/farms", [dict(farms[0], name="Đổi tên")], _state["other"])
     assert r.status == 403, r.text
