@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Traceability (issue 7): EPCIS capture, the journey page, QR codes.
-#   bash bench/trace.sh     (DURATION=10s; KHO=binary; DATA=/tmp/bench-trace; DOCS=300)
+#   bash bench/trace.sh     (DURATION=10s; KHO=binary; DATA=/tmp/bench-trace; DOCS=300;
+#                            CAPTURE_ONLY=1 stops after the capture part)
 #
 # Targets (issue 7): capture >= 20,000 events/s in batches of 100 (the transparency log included);
 # journey page p99 < 5 ms at 64 connections; QR PNG >= 5,000/s.
@@ -122,6 +123,7 @@ print(f"capture: {nev} events in {ndocs} documents of 100, 4 client threads: kho
 PY
 stop
 $KHO trace verify --data "$D" | sed 's/^/  /'
+[ -n "${CAPTURE_ONLY:-}" ] && exit 0
 serve
 
 # ---- 2. journey page, 3. QR ----------------------------------------------------------------------

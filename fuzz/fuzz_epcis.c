@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const char *id = json_string_value(json_object_get(ev, "eventID"));
             assert(id);
             json_t *again = NULL;
-            int rc = kho_epcis_event(ev, i, &again, &err);
+            int rc = kho_epcis_event(ev, json_object_get(doc, "@context"), i, &again, &err);
             assert(rc == 0);
             assert(json_equal(again, ev));
             json_decref(again);

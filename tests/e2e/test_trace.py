@@ -161,6 +161,46 @@ def test_capture_is_idempotent(env):
     assert len(again) == len(before)
 
 
+# Events published with GS1's reference event-hash generator, and their IDs: captured without an eventID,
+# kho must give each the same ID (the document's @context defines the extensions' prefixes).
+PUBLISHED = [
+    ({"type": "ObjectEvent", "eventTime": "2020-03-04T11:00:30.000+01:00", "eventTimeZoneOffset": "+01:00",
+      "recordTime": "2020-03-04T11:00:30.999+01:00",
+      "epcList": ["urn:epc:id:sscc:4012345.0000000333", "urn:epc:id:sscc:4012345.0000000111",
+                  "urn:epc:id:sscc:4012345.0000000222"], "action": "OBSERVE", "bizStep": "departing",
+      "readPoint": {"id": "urn:epc:id:sgln:4012345.00011.987"},
+      "example:myField1": {"example:mySubField1": "2", "example:mySubField2": "5"},
+      "example:myField2": "0", "example:myField3": {"example:mySubField3": ["3", "1"]}},
+     "ni:///sha-256;6ae96341e0acc6d7a261364751f60e68278a81cdf51da0abb6b4e617014e39d7?ver=CBV2.0"),
+    ({"type": "ObjectEvent", "eventTime": "2020-03-04T11:00:30+01:00", "eventTimeZoneOffset": "+01:00",
+      "epcList": ["urn:epc:id:sgtin:0614141.011111.987"], "action": "OBSERVE", "bizStep": "departing",
+      "disposition": "in_transit", "readPoint": {"id": "urn:epc:id:sgln:4012345.00011.0", "example:myField1": "AB-12"},
+      "bizTransactionList": [{"type": "po", "bizTransaction": "urn:epc:id:gdti:4012345.11111.123"}],
+      "sourceList": [{"type": "owning_party", "source": "urn:epc:id:pgln:4012345.00000"}],
+      "destinationList": [{"type": "owning_party", "destination": "urn:epc:id:pgln:0614141.00000"}],
+      "example:userExt": "CD-34"},
+     "ni:///sha-256;a13cbe6c8bb6df3710b3edaeff760a1365ec8fd69ca1f4d7e0c10eb5189a883a?ver=CBV2.0"),
+    ({"type": "ObjectEvent", "eventTime": "2023-02-02T11:04:03.1414Z", "eventTimeZoneOffset": "+01:00",
+      "epcList": ["https://id.gs1.de/00/040123451111111110"], "action": "OBSERVE", "bizStep": "transporting",
+      "readPoint": {"id": "geo:50.947573340894124,6.922120147375441"}},
+     "ni:///sha-256;0550df44527332c1fe417c5837fe61b9e71eaa93307b88519dac549bf2d4dcf9?ver=CBV2.0"),
+]
+
+
+def test_hash_ids_match_the_published_ones(env):
+    srv = setup(env)
+    d = doc([e for e, _ in PUBLISHED])
+    d["@context"] = ["https://ref.gs1.org/standards/epcis/epcis-context.jsonld",
+                     {"gs1": "https://gs1.org/voc/", "example": "https://ns.example.com/epcis/"}]
+    r = post(srv, "/api/v1/trace/capture", d, _state["steward"])
+    assert r.status in (200, 201), r.text
+    assert r.json()["eventIDs"] == [want for _, want in PUBLISHED], r.json()
+    # the same events again, keys in another order: the same IDs, nothing new
+    d["epcisBody"]["eventList"] = [dict(reversed(list(e.items()))) for e, _ in PUBLISHED]
+    r = post(srv, "/api/v1/trace/capture", d, _state["steward"])
+    assert r.status == 200 and r.json()["repeated"] == len(PUBLISHED), r.text
+
+
 def test_whole_document_rejected_with_precise_errors(env):
     srv = setup(env)
     before, _ = events(srv, "perPage=1000")

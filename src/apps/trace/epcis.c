@@ -490,7 +490,7 @@ static int depth_ok(const json_t *v, int depth)
     return 1;
 }
 
-int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err)
+int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_t **out, kho_err_t *err)
 {
     where_t w = {.index = index};
     *out = NULL;
@@ -675,7 +675,7 @@ int kho_epcis_event(const json_t *ev, size_t index, json_t **out, kho_err_t *err
     if (!json_object_get(o, "eventID")) {
         char id[128];
         kho_err_t why;
-        if (kho_evhash_id(o, id, sizeof id, &why) != 0) {
+        if (kho_evhash_id_ctx(ev, context, id, sizeof id, &why) != 0) {
             json_decref(o);
             return fail(err, &w, "its hash-based eventID cannot be computed: %s", why.msg);
         }
@@ -718,7 +718,7 @@ int kho_epcis_document(const json_t *doc, json_t **events, kho_err_t *err)
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *e = NULL;
-        int rc = kho_epcis_event(json_array_get(list, i), i, &e, err);
+        int rc = kho_epcis_event(json_array_get(list, i), json_object_get(doc, "@context"), i, &e, err);
         if (rc != 0) {
             json_decref(out);
             return rc;

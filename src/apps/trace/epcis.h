@@ -47,8 +47,12 @@
 int kho_epcis_document(const json_t *doc, json_t **events, kho_err_t *err) KHO_WUR;
 
 /* Validate and normalise one event (index: its position, for messages). *out
- * is a new object, the caller's. */
-int kho_epcis_event(const json_t *event, size_t index, json_t **out, kho_err_t *err) KHO_WUR;
+ * is a new object, the caller's. An event without an eventID gets its hash ID
+ * (evhash.h), computed from the event as given, with context (the "@context"
+ * of the document it came from, borrowed, may be NULL) defining the prefixes
+ * of its extensions. */
+int kho_epcis_event(const json_t *event, const json_t *context, size_t index, json_t **out,
+                    kho_err_t *err) KHO_WUR;
 
 /* The key kho indexes an identifier by, the same whatever its spelling:
  *   SGTIN  01/{gtin14}/21/{serial}     LGTIN 01/{gtin14}/10/{lot}
