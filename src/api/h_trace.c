@@ -30,12 +30,20 @@ typedef struct capjob {
     int result;
 } capjob_t;
 
+/* On a worker thread: the document is validated and prepared before the writer
+ * lock is taken, so that captures on several threads overlap in everything but
+ * their writing. */
 static void capture_work(void *data)
 {
     capjob_t *j = data;
+    kho_trace_batch_t *b = NULL;
+    j->result = kho_trace_prepare(j->doc, &b, &j->err);
+    if (j->result != 0)
+        return;
     kho_store_t *w = kho_server_writer_lock(j->srv);
-    j->result = kho_trace_capture(w, kho_server_ledger(j->srv), j->doc, j->org, &j->res, &j->ids, &j->err);
+    j->result = kho_trace_store(w, kho_server_ledger(j->srv), b, j->org, &j->res, &j->ids, &j->err);
     kho_server_writer_unlock(j->srv);
+    kho_trace_batch_free(b);
 }
 
 static void capture_done(h2o_req_t *req, void *data)

@@ -265,6 +265,33 @@ static const char *const MIGRATIONS[] = {
     "  role TEXT NOT NULL,"
     "  PRIMARY KEY (key, seq, role)) WITHOUT ROWID;"
     "CREATE INDEX trace_epcs_seq ON trace_epcs(seq);",
+    /* 6: the traceability ledger's events are looked up by id_hash, the first 63 bits of
+     * the SHA-256 of their event ID (kho_hash63), not by an index on the IDs: hash IDs are
+     * random and 89 bytes long, and an index on them cost more than the rest of a capture's
+     * writing. Unique IDs are kept by the capture, under the writer lock. */
+    "CREATE TABLE trace_events_new ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL,"
+    "  id_hash INTEGER NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  event_time TEXT NOT NULL,"
+    "  record_time TEXT NOT NULL,"
+    "  action TEXT,"
+    "  biz_step TEXT,"
+    "  disposition TEXT,"
+    "  read_point TEXT,"
+    "  biz_location TEXT,"
+    "  leaf INTEGER NOT NULL UNIQUE,"
+    "  org TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL);"
+    "INSERT INTO trace_events_new(seq, event_id, id_hash, type, event_time, record_time, action, biz_step,"
+    "  disposition, read_point, biz_location, leaf, org, body)"
+    "  SELECT seq, event_id, kho_hash63(event_id), type, event_time, record_time, action, biz_step,"
+    "  disposition, read_point, biz_location, leaf, org, body FROM trace_events ORDER BY seq;"
+    "DROP TABLE trace_events;"
+    "ALTER TABLE trace_events_new RENAME TO trace_events;"
+    "CREATE INDEX trace_events_time ON trace_events(event_time);"
+    "CREATE INDEX trace_events_id ON trace_events(id_hash);",
 };
 
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

@@ -9,6 +9,7 @@
  */
 #include "store/store.h"
 
+#include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,6 +99,31 @@ static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void sql_lower(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     sql_textfn(ctx, argc, argv, false);
+}
+
+int64_t kho_store_hash63(const char *s, size_t n)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)s, n);
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | h[i];
+    return (int64_t)(v >> 1);
+}
+
+static void sql_hash63(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (!t) {
+        sqlite3_result_error_nomem(ctx);
+        return;
+    }
+    sqlite3_result_int64(ctx, kho_store_hash63(t, (size_t)sqlite3_value_bytes(argv[0])));
 }
 
 static int progress(void *arg)
@@ -199,6 +225,7 @@ int kho_store_open(const char *path, int flags, const kho_store_opts_t *opts, kh
     int fl = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     sqlite3_create_function(db, "kho_fold", -1, fl, NULL, sql_fold, NULL, NULL);
     sqlite3_create_function(db, "kho_lower", -1, fl, NULL, sql_lower, NULL, NULL);
+    sqlite3_create_function(db, "kho_hash63", 1, fl, NULL, sql_hash63, NULL, NULL);
     char sql[256];
     /* reads through a memory map of up to 2 GiB (SQLite's limit on Linux): a scan of a
      * large table then uses file-backed pages the kernel can drop instead of filling

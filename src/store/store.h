@@ -83,7 +83,14 @@ bool kho_store_timed_out(const kho_store_t *s);
 
 /* Every connection has two SQL functions for search: kho_fold(a, ...) joins its
  * non-NULL arguments with spaces and folds them (core/text.h: no case, no tone
- * marks, đ = d); kho_lower(a, ...) lower-cases them keeping tone marks. */
+ * marks, đ = d); kho_lower(a, ...) lower-cases them keeping tone marks. A third,
+ * kho_hash63(text), is kho_store_hash63 of its UTF-8 bytes. */
+
+/* The first 63 bits of the SHA-256 of the n bytes at s, as a non-negative
+ * number: a small, evenly spread key for indexing long random strings (the
+ * traceability ledger's event IDs) where an index on the strings themselves
+ * would be large and slow to insert into. */
+int64_t kho_store_hash63(const char *s, size_t n);
 
 /* A new prepared statement the caller finalises with kho_stmt_free(). */
 int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;

@@ -6,6 +6,7 @@ The example documents are written here in the shapes of the EPCIS 2.0 standard's
 examples; the demo supply chains (`kho init --demo`) give the journey pages.
 """
 import copy
+import hashlib
 import json
 import os
 import re
@@ -534,3 +535,46 @@ def test_cli_refuses_bad_input_clearly(env):
     assert p.returncode == 4 and "check digit" in p.stderr, p.stderr
     p = env.kho("trace", "nonsense")
     assert p.returncode == 2 and "usage" in p.stderr, p.stderr
+
+
+def test_a_ledger_of_schema_5_is_migrated(env):
+    """Schema 5 kept events under a unique index on their IDs; 6 looks them up by a 63-bit hash of the ID.
+    A data directory of schema 5 is migrated when kho opens it: nothing lost, IDs still found, duplicates
+    still refused."""
+    data = os.path.join(env.tmp, "schema5")
+    p = env.kho("init", "--demo", data=data)
+    assert p.returncode == 0, p.stderr
+    con = sqlite3.connect(os.path.join(data, "kho.db"), isolation_level=None)
+    before = con.execute("SELECT seq, event_id, leaf, body FROM trace_events ORDER BY seq").fetchall()
+    con.executescript("""
+        BEGIN;
+        CREATE TABLE old_ev (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE, type TEXT NOT NULL,
+          event_time TEXT NOT NULL, record_time TEXT NOT NULL, action TEXT, biz_step TEXT, disposition TEXT,
+          read_point TEXT, biz_location TEXT, leaf INTEGER NOT NULL UNIQUE, org TEXT NOT NULL DEFAULT '',
+          body TEXT NOT NULL);
+        INSERT INTO old_ev SELECT seq, event_id, type, event_time, record_time, action, biz_step, disposition,
+          read_point, biz_location, leaf, org, body FROM trace_events;
+        DROP TABLE trace_events;
+        ALTER TABLE old_ev RENAME TO trace_events;
+        CREATE INDEX trace_events_time ON trace_events(event_time);
+        PRAGMA user_version = 5;
+        COMMIT;""")
+    con.close()
+    p = env.kho("trace", "verify", data=data)
+    assert p.returncode == 0 and "intact" in p.stdout, (p.stdout, p.stderr)
+    con = sqlite3.connect(os.path.join(data, "kho.db"))
+    assert con.execute("PRAGMA user_version").fetchone()[0] >= 6
+    assert con.execute("SELECT seq, event_id, leaf, body FROM trace_events ORDER BY seq").fetchall() == before
+    for eid, h in con.execute("SELECT event_id, id_hash FROM trace_events"):
+        assert h == int.from_bytes(hashlib.sha256(eid.encode()).digest()[:8], "big") >> 1, eid
+    con.close()
+    # the demo again: every event is found by its ID and is a repeat
+    p = env.kho("init", "--demo", data=data)
+    assert p.returncode == 0, p.stderr
+    con = sqlite3.connect(os.path.join(data, "kho.db"))
+    assert con.execute("SELECT count(*) FROM trace_events").fetchone()[0] == len(before)
+    con.close()
+    srv = env.server(data=data)
+    for _, eid, leaf, _ in before[::50]:
+        r = srv.get("/api/v1/trace/events/" + urllib.parse.quote(eid, safe="") + "/proof")
+        assert r.status == 200 and r.json()["eventID"] == eid and r.json()["leaf_index"] == leaf, r

@@ -71,41 +71,51 @@ static const char *const EPC_ROLES[][2] = {
     {"inputQuantityList", "input_class"}, {"outputQuantityList", "output_class"},
 };
 
-static int put_key(kho_store_t *w, const char *uri, int64_t seq, const char *role, kho_err_t *err)
-{
+/* One prepared event: everything its rows need, computed before the writer lock. */
+typedef struct prepped {
+    json_t *ev;                    /* borrowed from the batch's events */
+    const char *id;                /* borrowed from ev */
+    char et[25];                   /* eventTime in UTC */
+    char rp[KHO_EPCIS_KEY_MAX];    /* readPoint key, "" none */
+    char bl[KHO_EPCIS_KEY_MAX];    /* bizLocation key, "" none */
+    char *body;                    /* owned: the stored form */
+    size_t len;
+    size_t k0, nk;                 /* its identifier keys: keys[k0 .. k0+nk) */
+} prepped_t;
+
+typedef struct epckey {
     char key[KHO_EPCIS_KEY_MAX];
-    if (!kho_epcis_key(uri, key, sizeof key))
-        return 0; /* too long to index: still stored, found by other conditions */
-    kho_stmt_t *st;
-    int rc = kho_store_cached(w, "INSERT OR IGNORE INTO trace_epcs(key, seq, role) VALUES (?, ?, ?)", &st, err);
-    if (rc != 0)
-        return rc;
-    kho_stmt_bind_str(st, 1, key);
-    kho_stmt_bind_int(st, 2, seq);
-    kho_stmt_bind_str(st, 3, role);
-    rc = kho_stmt_step(st, err);
-    kho_stmt_reset(st);
-    return rc < 0 ? rc : 0;
+    const char *role;              /* static */
+} epckey_t;
+
+struct kho_trace_batch {
+    json_t *events;                /* the normalised events (owned) */
+    size_t n;
+    prepped_t *ev;
+    epckey_t *keys;
+    size_t nkeys, capkeys;
+};
+
+void kho_trace_batch_free(kho_trace_batch_t *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        free(b->ev[i].body);
+    free(b->ev);
+    free(b->keys);
+    json_decref(b->events);
+    free(b);
 }
 
-static int index_event(kho_store_t *w, const json_t *ev, int64_t seq, kho_err_t *err)
+static void add_key(kho_trace_batch_t *b, const char *uri, const char *role)
 {
-    for (size_t r = 0; r < sizeof EPC_ROLES / sizeof EPC_ROLES[0]; r++) {
-        json_t *list = json_object_get(ev, EPC_ROLES[r][0]);
-        bool q = strstr(EPC_ROLES[r][1], "class") != NULL;
-        size_t i;
-        json_t *x;
-        json_array_foreach(list, i, x)
-        {
-            const char *uri = q ? json_string_value(json_object_get(x, "epcClass")) : json_string_value(x);
-            if (uri && put_key(w, uri, seq, EPC_ROLES[r][1], err) != 0)
-                return KHO_EIO;
-        }
+    b->keys = kho_xgrow(b->keys, &b->capkeys, b->nkeys + 1, sizeof *b->keys);
+    /* a key too long to index is left out: the event is still stored, found by other conditions */
+    if (kho_epcis_key(uri, b->keys[b->nkeys].key, sizeof b->keys[b->nkeys].key)) {
+        b->keys[b->nkeys].role = role;
+        b->nkeys++;
     }
-    const char *parent = json_string_value(json_object_get(ev, "parentID"));
-    if (parent && put_key(w, parent, seq, "parent", err) != 0)
-        return KHO_EIO;
-    return 0;
 }
 
 static void id_key(const json_t *ev, const char *field, char *out, size_t size)
@@ -114,6 +124,68 @@ static void id_key(const json_t *ev, const char *field, char *out, size_t size)
     out[0] = '\0';
     if (id && !kho_epcis_key(id, out, size))
         out[0] = '\0';
+}
+
+int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err)
+{
+    *out = NULL;
+    json_t *events = NULL;
+    int rc = kho_epcis_document(doc, &events, err);
+    if (rc != 0)
+        return rc;
+    kho_trace_batch_t *b = kho_xcalloc(1, sizeof *b);
+    b->events = events;
+    size_t n = json_array_size(events);
+    b->ev = kho_xcalloc(n ? n : 1, sizeof *b->ev);
+    char rt[25];
+    now_utc(rt);
+    for (size_t i = 0; i < n; i++, b->n++) {
+        prepped_t *p = &b->ev[i];
+        json_t *ev = p->ev = json_array_get(events, i);
+        p->id = json_string_value(json_object_get(ev, "eventID"));
+        json_object_set_new(ev, "recordTime", json_string(rt));
+        if (kho_epcis_time(json_string_value(json_object_get(ev, "eventTime")), p->et, err) != 0) {
+            rc = KHO_EINVAL;
+            break;
+        }
+        id_key(ev, "readPoint", p->rp, sizeof p->rp);
+        id_key(ev, "bizLocation", p->bl, sizeof p->bl);
+        p->body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
+        if (!p->body) {
+            rc = kho_err_set(err, KHO_EINTERNAL, "eventList[%zu]: cannot serialise the event", i);
+            break;
+        }
+        p->len = strlen(p->body);
+        if (p->len > KHO_TLOG_MAX_ENTRY) {
+            rc = kho_err_set(err, KHO_ETOOLARGE, "eventList[%zu]: the event is %zu bytes; at most %d", i, p->len,
+                             KHO_TLOG_MAX_ENTRY);
+            b->n++; /* so that its body is freed */
+            break;
+        }
+        p->k0 = b->nkeys;
+        for (size_t r = 0; r < sizeof EPC_ROLES / sizeof EPC_ROLES[0]; r++) {
+            json_t *list = json_object_get(ev, EPC_ROLES[r][0]);
+            bool q = strstr(EPC_ROLES[r][1], "class") != NULL;
+            size_t j;
+            json_t *x;
+            json_array_foreach(list, j, x)
+            {
+                const char *uri = q ? json_string_value(json_object_get(x, "epcClass")) : json_string_value(x);
+                if (uri)
+                    add_key(b, uri, EPC_ROLES[r][1]);
+            }
+        }
+        const char *parent = json_string_value(json_object_get(ev, "parentID"));
+        if (parent)
+            add_key(b, parent, "parent");
+        p->nk = b->nkeys - p->k0;
+    }
+    if (rc != 0) {
+        kho_trace_batch_free(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
 }
 
 /* Is the stored body the same event as ev (recordTime aside)? */
@@ -131,101 +203,104 @@ static bool same_event(const char *body, const json_t *ev)
     return same;
 }
 
-int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const char *org,
-                      kho_trace_captured_t *res, json_t **ids, kho_err_t *err)
+static int insert_keys(kho_store_t *w, const kho_trace_batch_t *b, const prepped_t *p, int64_t seq, kho_err_t *err)
+{
+    for (size_t k = p->k0; k < p->k0 + p->nk; k++) {
+        kho_stmt_t *st;
+        int rc = kho_store_cached(w, "INSERT OR IGNORE INTO trace_epcs(key, seq, role) VALUES (?, ?, ?)", &st, err);
+        if (rc != 0)
+            return rc;
+        kho_stmt_bind_str(st, 1, b->keys[k].key);
+        kho_stmt_bind_int(st, 2, seq);
+        kho_stmt_bind_str(st, 3, b->keys[k].role);
+        rc = kho_stmt_step(st, err);
+        kho_stmt_reset(st);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Is id stored? 1 yes (*same: with the same content as ev), 0 no, < 0 an error. */
+static int stored(kho_store_t *w, const char *id, int64_t h, const json_t *ev, bool *same, kho_err_t *err)
+{
+    kho_stmt_t *st;
+    int rc = kho_store_cached(w, "SELECT body FROM trace_events WHERE id_hash = ? AND event_id = ?", &st, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_int(st, 1, h);
+    kho_stmt_bind_str(st, 2, id);
+    int step = kho_stmt_step(st, err);
+    if (step == KHO_STEP_ROW)
+        *same = same_event(kho_stmt_col_text(st, 0), ev);
+    kho_stmt_reset(st);
+    return step < 0 ? step : step == KHO_STEP_ROW;
+}
+
+int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b, const char *org,
+                    kho_trace_captured_t *res, json_t **ids, kho_err_t *err)
 {
     memset(res, 0, sizeof *res);
     if (ids)
         *ids = NULL;
-    json_t *events = NULL;
-    int rc = kho_epcis_document(doc, &events, err);
-    if (rc != 0)
-        return rc;
-    size_t n = json_array_size(events);
+    size_t n = b->n;
     res->events = n;
-    char rt[25];
-    now_utc(rt);
-    char **bodies = kho_xcalloc(n ? n : 1, sizeof *bodies);
     kho_tlog_entry_t *entries = kho_xcalloc(n ? n : 1, sizeof *entries);
     size_t nnew = 0;
     json_t *idlist = json_array();
-    rc = kho_store_begin(w, true, err);
+    int rc = kho_store_begin(w, true, err);
     uint64_t size = kho_tlog_size(l->log);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        json_t *ev = json_array_get(events, i);
-        const char *id = json_string_value(json_object_get(ev, "eventID"));
-        json_array_append_new(idlist, json_string(id));
-        kho_stmt_t *st;
-        if ((rc = kho_store_cached(w, "SELECT body FROM trace_events WHERE event_id = ?", &st, err)) != 0)
+        const prepped_t *p = &b->ev[i];
+        json_array_append_new(idlist, json_string(p->id));
+        int64_t h = kho_store_hash63(p->id, strlen(p->id));
+        bool same = false;
+        int st_rc = stored(w, p->id, h, p->ev, &same, err);
+        if (st_rc < 0) {
+            rc = st_rc;
             break;
-        kho_stmt_bind_str(st, 1, id);
-        int step = kho_stmt_step(st, err);
-        if (step == KHO_STEP_ROW) {
-            bool same = same_event(kho_stmt_col_text(st, 0), ev);
-            kho_stmt_reset(st);
+        }
+        if (st_rc == 1) {
             if (!same) {
                 rc = kho_err_set(err, KHO_ECONFLICT,
                                  "eventList[%zu].eventID: %s was captured before with other content (an event "
                                  "cannot be changed; declare an error with a new event)",
-                                 i, id);
+                                 i, p->id);
                 break;
             }
             res->repeated++;
             continue;
         }
-        kho_stmt_reset(st);
-        if (step < 0) {
-            rc = step;
-            break;
-        }
-        json_object_set_new(ev, "recordTime", json_string(rt));
-        char *body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
-        if (!body) {
-            rc = kho_err_set(err, KHO_EINTERNAL, "eventList[%zu]: cannot serialise the event", i);
-            break;
-        }
-        size_t len = strlen(body);
-        if (len > KHO_TLOG_MAX_ENTRY) {
-            free(body);
-            rc = kho_err_set(err, KHO_ETOOLARGE, "eventList[%zu]: the event is %zu bytes; at most %d", i, len,
-                             KHO_TLOG_MAX_ENTRY);
-            break;
-        }
-        bodies[nnew] = body;
-        entries[nnew] = (kho_tlog_entry_t){body, len};
-        char rp[KHO_EPCIS_KEY_MAX], bl[KHO_EPCIS_KEY_MAX], et[25];
-        id_key(ev, "readPoint", rp, sizeof rp);
-        id_key(ev, "bizLocation", bl, sizeof bl);
-        if (kho_epcis_time(json_string_value(json_object_get(ev, "eventTime")), et, err) != 0) {
-            rc = KHO_EINVAL;
-            break;
-        }
+        entries[nnew] = (kho_tlog_entry_t){p->body, p->len};
+        kho_stmt_t *st;
         if ((rc = kho_store_cached(w,
-                                   "INSERT INTO trace_events(event_id, type, event_time, record_time, action, "
-                                   "biz_step, disposition, read_point, biz_location, leaf, org, body) "
-                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                                   "INSERT INTO trace_events(event_id, id_hash, type, event_time, record_time, "
+                                   "action, biz_step, disposition, read_point, biz_location, leaf, org, body) "
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                    &st, err)) != 0)
             break;
-        kho_stmt_bind_str(st, 1, id);
-        kho_stmt_bind_str(st, 2, json_string_value(json_object_get(ev, "type")));
-        kho_stmt_bind_str(st, 3, et);
-        kho_stmt_bind_str(st, 4, rt);
-        kho_stmt_bind_str(st, 5, json_string_value(json_object_get(ev, "action")));
-        kho_stmt_bind_str(st, 6, json_string_value(json_object_get(ev, "bizStep")));
-        kho_stmt_bind_str(st, 7, json_string_value(json_object_get(ev, "disposition")));
-        kho_stmt_bind_str(st, 8, rp[0] ? rp : NULL);
-        kho_stmt_bind_str(st, 9, bl[0] ? bl : NULL);
-        kho_stmt_bind_int(st, 10, (int64_t)(size + nnew));
-        kho_stmt_bind_str(st, 11, org ? org : "");
-        kho_stmt_bind_text(st, 12, body, len);
-        step = kho_stmt_step(st, err);
+        const json_t *ev = p->ev;
+        kho_stmt_bind_str(st, 1, p->id);
+        kho_stmt_bind_int(st, 2, h);
+        kho_stmt_bind_str(st, 3, json_string_value(json_object_get(ev, "type")));
+        kho_stmt_bind_str(st, 4, p->et);
+        kho_stmt_bind_str(st, 5, json_string_value(json_object_get(ev, "recordTime")));
+        kho_stmt_bind_str(st, 6, json_string_value(json_object_get(ev, "action")));
+        kho_stmt_bind_str(st, 7, json_string_value(json_object_get(ev, "bizStep")));
+        kho_stmt_bind_str(st, 8, json_string_value(json_object_get(ev, "disposition")));
+        kho_stmt_bind_str(st, 9, p->rp[0] ? p->rp : NULL);
+        kho_stmt_bind_str(st, 10, p->bl[0] ? p->bl : NULL);
+        kho_stmt_bind_int(st, 11, (int64_t)(size + nnew));
+        kho_stmt_bind_str(st, 12, org ? org : "");
+        kho_stmt_bind_text(st, 13, p->body, p->len);
+        int step = kho_stmt_step(st, err);
         kho_stmt_reset(st);
         nnew++;
         if (step < 0) {
             rc = step;
             break;
         }
-        if ((rc = index_event(w, ev, kho_store_last_id(w), err)) != 0)
+        if ((rc = insert_keys(w, b, p, kho_store_last_id(w), err)) != 0)
             break;
     }
     uint64_t first = 0;
@@ -239,11 +314,7 @@ int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const 
         rc = kho_store_commit(w, err);
     if (rc != 0)
         kho_store_rollback(w);
-    for (size_t i = 0; i < nnew; i++)
-        free(bodies[i]);
-    free(bodies);
     free(entries);
-    json_decref(events);
     if (rc != 0) {
         json_decref(idlist);
         return rc;
@@ -261,6 +332,20 @@ int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const 
     else
         json_decref(idlist);
     return 0;
+}
+
+int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const char *org,
+                      kho_trace_captured_t *res, json_t **ids, kho_err_t *err)
+{
+    memset(res, 0, sizeof *res);
+    if (ids)
+        *ids = NULL;
+    kho_trace_batch_t *b = NULL;
+    int rc = kho_trace_prepare(doc, &b, err);
+    if (rc == 0)
+        rc = kho_trace_store(w, l, b, org, res, ids, err);
+    kho_trace_batch_free(b);
+    return rc;
 }
 
 /* ---- query ------------------------------------------------------------------------ */
@@ -580,10 +665,11 @@ int kho_trace_event_proof(kho_store_t *s, kho_ledger_t *l, const char *event_id,
 {
     *out = NULL;
     kho_stmt_t *st;
-    int rc = kho_store_cached(s, "SELECT leaf, body FROM trace_events WHERE event_id = ?", &st, err);
+    int rc = kho_store_cached(s, "SELECT leaf, body FROM trace_events WHERE id_hash = ? AND event_id = ?", &st, err);
     if (rc != 0)
         return rc;
-    kho_stmt_bind_str(st, 1, event_id);
+    kho_stmt_bind_int(st, 1, kho_store_hash63(event_id, strlen(event_id)));
+    kho_stmt_bind_str(st, 2, event_id);
     int step = kho_stmt_step(st, err);
     if (step != KHO_STEP_ROW) {
         kho_stmt_reset(st);

@@ -58,9 +58,22 @@ typedef struct kho_trace_captured {
 } kho_trace_captured_t;
 
 /* Capture a document (see above). org: the capturing organisation ("" none).
- * ids (optional): receives a new array of the events' IDs in document order. */
+ * ids (optional): receives a new array of the events' IDs in document order.
+ * The same as kho_trace_prepare then kho_trace_store. */
 int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const char *org,
                       kho_trace_captured_t *res, json_t **ids, kho_err_t *err) KHO_WUR;
+
+/* A capture in two steps, so that the work that needs no database (validation,
+ * normalisation, hash IDs, the stored forms and the identifier keys) runs on
+ * the caller's thread, outside the writer lock, and only the writing is
+ * serialised. kho_trace_prepare: *out is the caller's (kho_trace_batch_free);
+ * the events' recordTime is the time of the preparation. kho_trace_store: the
+ * batch is only read (it may be stored once). */
+typedef struct kho_trace_batch kho_trace_batch_t;
+int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err) KHO_WUR;
+int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b, const char *org,
+                    kho_trace_captured_t *res, json_t **ids, kho_err_t *err) KHO_WUR;
+void kho_trace_batch_free(kho_trace_batch_t *b);
 
 /* The standard query parameters (EPCIS 2.0 SimpleEventQuery); each list is
  * values separated by '|'. NULL: no condition. */
