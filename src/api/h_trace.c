@@ -44,6 +44,8 @@ static void capture_work(void *data)
     j->result = kho_trace_store(w, kho_server_ledger(j->srv), b, j->org, &j->res, &j->ids, &j->err);
     kho_server_writer_unlock(j->srv);
     kho_trace_batch_free(b);
+    if (j->result == 0 && j->res.captured > 0)
+        kho_trace_sign(kho_server_ledger(j->srv));
 }
 
 static void capture_done(h2o_req_t *req, void *data)

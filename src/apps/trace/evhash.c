@@ -32,6 +32,7 @@ typedef struct hctx {
     kho_err_t *err;
     char path[256]; /* where we are, for messages: sensorElementList[0].sensorReport[1] */
     size_t plen;
+    kho_buf_t val; /* put_field's scratch value */
 } hctx_t;
 
 static int fail(hctx_t *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -48,22 +49,38 @@ static int fail(hctx_t *c, int code, const char *fmt, ...)
     return kho_err_set(c->err, code, "%s", msg);
 }
 
-/* Extend the path with ".name" (or "name" at the top); returns the mark to go back to. */
+/* Append n bytes of s to the path, as much as fits. */
+static void path_put(hctx_t *c, const char *s, size_t n)
+{
+    size_t room = sizeof c->path - 1 - c->plen;
+    if (n > room)
+        n = room;
+    memcpy(c->path + c->plen, s, n);
+    c->plen += n;
+    c->path[c->plen] = '\0';
+}
+
+/* Extend the path with ".name" (or "name" at the top); returns the mark to go back to.
+ * (Called for every field: plain copies, no formatting.) */
 static size_t at_key(hctx_t *c, const char *name)
 {
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, sizeof c->path - c->plen, "%s%.60s", c->plen ? "." : "", name);
-    if (n > 0)
-        c->plen = c->plen + (size_t)n < sizeof c->path ? c->plen + (size_t)n : sizeof c->path - 1;
+    if (c->plen)
+        path_put(c, ".", 1);
+    path_put(c, name, strnlen(name, 60));
     return mark;
 }
 
 static size_t at_index(hctx_t *c, size_t i)
 {
     size_t mark = c->plen;
-    int n = snprintf(c->path + c->plen, sizeof c->path - c->plen, "[%zu]", i);
-    if (n > 0)
-        c->plen = c->plen + (size_t)n < sizeof c->path ? c->plen + (size_t)n : sizeof c->path - 1;
+    char d[24], *p = d + sizeof d;
+    *--p = ']';
+    do
+        *--p = (char)('0' + i % 10);
+    while ((i /= 10) && p > d + 1);
+    *--p = '[';
+    path_put(c, p, (size_t)(d + sizeof d - p));
     return mark;
 }
 
@@ -1034,13 +1051,13 @@ static int put_field(hctx_t *c, const char *name, const json_t *v, enum kind kin
     if (!v || json_is_null(v))
         return 0;
     size_t mark = at_key(c, name);
-    kho_buf_t val = KHO_BUF_INIT;
-    int rc = canon_scalar(c, v, kind, vocab, &val);
-    if (rc == 0 && val.len) {
-        kho_buf_printf(out, "%s=", name);
-        kho_buf_append(out, val.data, val.len);
+    kho_buf_reset(&c->val); /* canon_scalar does not come back here: the scratch is free */
+    int rc = canon_scalar(c, v, kind, vocab, &c->val);
+    if (rc == 0 && c->val.len) {
+        kho_buf_puts(out, name);
+        kho_buf_putc(out, '=');
+        kho_buf_append(out, c->val.data, c->val.len);
     }
-    kho_buf_free(&val);
     back(c, mark);
     return rc;
 }
@@ -1532,6 +1549,7 @@ int kho_evhash_prehash_ctx(const json_t *event, const json_t *context, kho_buf_t
     if (rc == 0)
         kho_buf_append(out, b.data, b.len);
     kho_buf_free(&b);
+    kho_buf_free(&c.val);
     return rc;
 }
 

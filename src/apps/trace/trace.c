@@ -321,17 +321,19 @@ int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b,
     }
     res->captured = nnew;
     res->first_leaf = size;
-    if (nnew > 0) {
-        kho_err_t cerr;
-        if (kho_tlog_checkpoint(l->log, NULL, &cerr) != 0)
-            kho_warn("trace: the checkpoint after a capture failed (the next capture signs it): %s", cerr.msg);
-    }
-    res->tree_size = kho_tlog_size(l->log);
+    res->tree_size = size + nnew;
     if (ids)
         *ids = idlist;
     else
         json_decref(idlist);
     return 0;
+}
+
+void kho_trace_sign(kho_ledger_t *l)
+{
+    kho_err_t cerr;
+    if (kho_tlog_checkpoint(l->log, NULL, &cerr) != 0)
+        kho_warn("trace: the checkpoint after a capture failed (the next capture signs it): %s", cerr.msg);
 }
 
 int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const char *org,
@@ -344,6 +346,8 @@ int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const 
     int rc = kho_trace_prepare(doc, &b, err);
     if (rc == 0)
         rc = kho_trace_store(w, l, b, org, res, ids, err);
+    if (rc == 0 && res->captured > 0)
+        kho_trace_sign(l);
     kho_trace_batch_free(b);
     return rc;
 }

@@ -68,12 +68,18 @@ int kho_trace_capture(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const 
  * the caller's thread, outside the writer lock, and only the writing is
  * serialised. kho_trace_prepare: *out is the caller's (kho_trace_batch_free);
  * the events' recordTime is the time of the preparation. kho_trace_store: the
- * batch is only read (it may be stored once). */
+ * batch is only read (it may be stored once); it does not sign: when it
+ * captured anything, call kho_trace_sign before answering (after the writer
+ * lock is released: the log serialises its own calls), so that the new events
+ * are covered by a signed checkpoint as soon as the capture has answered. */
 typedef struct kho_trace_batch kho_trace_batch_t;
 int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err) KHO_WUR;
 int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b, const char *org,
                     kho_trace_captured_t *res, json_t **ids, kho_err_t *err) KHO_WUR;
 void kho_trace_batch_free(kho_trace_batch_t *b);
+/* Sign a checkpoint of the log as it is now (a failure is logged: the next
+ * capture signs again). */
+void kho_trace_sign(kho_ledger_t *l);
 
 /* The standard query parameters (EPCIS 2.0 SimpleEventQuery); each list is
  * values separated by '|'. NULL: no condition. */
