@@ -792,16 +792,16 @@ static int journey_events(kho_store_t *s, const char *start, json_t **lots_out, 
         kho_stmt_t *st;
         rc = kho_store_prepare(s, kho_buf_cstr(&sql), &st, err);
         kho_buf_free(&sql);
-        int step = 0;
-        while (rc == 0 && (step = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
-            json_array_append_new(rows, json_pack("{s:I,s:I,s:s%}", "seq", (json_int_t)kho_stmt_col_int(st, 0),
-                                                  "leaf", (json_int_t)kho_stmt_col_int(st, 1), "body",
-                                                  kho_stmt_col_text(st, 2), kho_stmt_col_bytes(st, 2)));
+        if (rc == 0) {
+            int step;
+            while ((step = kho_stmt_step(st, err)) == KHO_STEP_ROW)
+                json_array_append_new(rows, json_pack("{s:I,s:I,s:s%}", "seq", (json_int_t)kho_stmt_col_int(st, 0),
+                                                      "leaf", (json_int_t)kho_stmt_col_int(st, 1), "body",
+                                                      kho_stmt_col_text(st, 2), kho_stmt_col_bytes(st, 2)));
+            if (step < 0)
+                rc = step;
+            kho_stmt_free(st); /* also when a step failed */
         }
-        if (rc == 0 && step < 0)
-            rc = step;
-        if (rc == 0)
-            kho_stmt_free(st);
     }
     json_decref(set);
     json_decref(cset);
@@ -835,21 +835,40 @@ static json_t *product_of(kho_store_t *s, const char *gtin14)
     return o ? o : json_null();
 }
 
+/* The start key of a lot (or serial), its events (journey_events) and the latest
+ * checkpoint, as the journey and the lot bundle both need them. On failure
+ * nothing is left to free. */
+static int lot_events(kho_store_t *s, kho_ledger_t *l, const char *gtin14, const char *lot, const char *serial,
+                      char key[KHO_EPCIS_KEY_MAX], json_t **lots, json_t **containers, json_t **rows,
+                      checkpoint_t *c, kho_err_t *err)
+{
+    start_key(gtin14, lot, serial, key, KHO_EPCIS_KEY_MAX);
+    int rc = journey_events(s, key, lots, containers, rows, err);
+    if (rc != 0)
+        return rc;
+    rc = latest(l, c, err);
+    if (rc != 0) {
+        json_decref(*lots);
+        json_decref(*containers);
+        json_decref(*rows);
+        kho_buf_free(&c->note);
+    }
+    return rc;
+}
+
 int kho_trace_journey(kho_store_t *s, kho_ledger_t *l, const char *gtin14, const char *lot, const char *serial,
                       json_t **out, kho_err_t *err)
 {
     *out = NULL;
     json_t *lots, *containers, *rows;
     char key[KHO_EPCIS_KEY_MAX];
-    start_key(gtin14, lot, serial, key, sizeof key);
+    checkpoint_t c;
     kho_store_snapshot_begin(s);
-    int rc = journey_events(s, key, &lots, &containers, &rows, err);
+    int rc = lot_events(s, l, gtin14, lot, serial, key, &lots, &containers, &rows, &c, err);
     if (rc != 0) {
         kho_store_snapshot_end(s);
         return rc;
     }
-    checkpoint_t c;
-    rc = latest(l, &c, err);
     json_t *events = json_array();
     size_t i;
     json_t *r;
@@ -879,14 +898,12 @@ int kho_trace_lot_bundle(kho_store_t *s, kho_ledger_t *l, const char *gtin14, co
     *out = NULL;
     json_t *lots, *containers, *rows;
     char key[KHO_EPCIS_KEY_MAX];
-    start_key(gtin14, lot, NULL, key, sizeof key);
+    checkpoint_t c;
     kho_store_snapshot_begin(s);
-    int rc = journey_events(s, key, &lots, &containers, &rows, err);
+    int rc = lot_events(s, l, gtin14, lot, NULL, key, &lots, &containers, &rows, &c, err);
     kho_store_snapshot_end(s);
     if (rc != 0)
         return rc;
-    checkpoint_t c;
-    rc = latest(l, &c, err);
     json_t *events = json_array();
     size_t i;
     json_t *r;
