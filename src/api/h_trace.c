@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "api/guard.h"
 #include "api/respcache.h"
@@ -411,6 +412,10 @@ static json_t *linkset(kho_reqctx_t *rc, const kho_gs1_dl_t *dl, const char *url
                              "Thông tin sản phẩm và hành trình", "type", "text/html", "hreflang", "vi",
                              "https://gs1.org/voc/epcis", "href", kho_buf_cstr(&ev), "title",
                              "Sự kiện EPCIS (cần quyền trace:read)", "type", "application/ld+json");
+    kho_buf_puts(&cls, "?lang=en");
+    json_array_append_new(json_object_get(item, "https://gs1.org/voc/pip"),
+                          json_pack("{s:s,s:s,s:s,s:[s]}", "href", kho_buf_cstr(&cls), "title",
+                                    "Product information and journey", "type", "text/html", "hreflang", "en"));
     if (dl->lot[0])
         json_object_set_new(item, "https://gs1.org/voc/traceability",
                             json_pack("[{s:s,s:s,s:s}]", "href", kho_buf_cstr(&proof), "title",
@@ -421,14 +426,42 @@ static json_t *linkset(kho_reqctx_t *rc, const kho_gs1_dl_t *dl, const char *url
     return json_pack("{s:[o]}", "linkset", item);
 }
 
-/* Journey pages depend only on the database (and the log, written with it). */
-static bool page_key(kho_reqctx_t *rc, kho_buf_t *key, bool json)
+/* The language of the journey page: ?lang=en|vi, else the one of the two that
+ * Accept-Language prefers (the higher q; on a tie the first), else Vietnamese. */
+static const char *page_lang(kho_reqctx_t *rc)
+{
+    const char *p = kho_http_param(rc, "lang");
+    if (p && (!strcmp(p, "en") || !strcmp(p, "vi")))
+        return p;
+    const char *al = kho_http_header(rc->req, H2O_TOKEN_ACCEPT_LANGUAGE);
+    const char *best = "vi";
+    double best_q = -1;
+    while (al && *al) {
+        al += strspn(al, " \t,");
+        size_t n = strcspn(al, ",");
+        size_t tag = strcspn(al, ";-, \t");
+        double q = 1;
+        const char *qp = strstr(al, ";q=");
+        if (qp && qp < al + n)
+            q = strtod(qp + 3, NULL);
+        bool vi = tag == 2 && !strncasecmp(al, "vi", 2), en = tag == 2 && !strncasecmp(al, "en", 2);
+        if ((vi || en) && q > 0 && q > best_q) {
+            best = en ? "en" : "vi";
+            best_q = q;
+        }
+        al += n;
+    }
+    return best;
+}
+
+/* Journey pages depend only on the database (and the log, written with it) and the language. */
+static bool page_key(kho_reqctx_t *rc, kho_buf_t *key, bool json, const char *lang)
 {
     int64_t dv = 0;
     kho_err_t err;
     if (kho_store_data_version(rc->db, &dv, &err) != 0)
         return false;
-    kho_buf_printf(key, "trace|%c|%lld|", json ? 'j' : 'h', (long long)dv);
+    kho_buf_printf(key, "trace|%c|%s|%lld|", json ? 'j' : 'h', json ? "" : lang, (long long)dv);
     kho_buf_append(key, rc->req->path.base, rc->req->path.len);
     return true;
 }
@@ -443,8 +476,10 @@ void kho_h_trace_resolve(kho_reqctx_t *rc)
     memcpy(path, req->path.base, plen);
     path[plen] = '\0';
     bool lstype = false, json = wants_linkset(rc, &lstype);
+    const char *lang = page_lang(rc);
     kho_buf_t key = KHO_BUF_INIT, page = KHO_BUF_INIT;
-    if (page_key(rc, &key, json)) {
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL, H2O_STRLIT("Accept, Accept-Language"));
+    if (page_key(rc, &key, json, lang)) {
         size_t len;
         const char *body = kho_respcache_get(key.data, &len);
         if (body) {
@@ -479,7 +514,7 @@ void kho_h_trace_resolve(kho_reqctx_t *rc)
         kho_buf_printf(&proof, "/api/v1/trace/lots/%s/", dl.gtin14);
         kho_http_url_encode(&proof, json_string_value(json_object_get(journey, "lot")));
         kho_buf_puts(&proof, "/proof");
-        r = kho_journey_html(rc->db, journey, kho_buf_cstr(&url), kho_buf_cstr(&proof), &page, &err);
+        r = kho_journey_html(rc->db, journey, kho_buf_cstr(&url), kho_buf_cstr(&proof), lang, &page, &err);
         kho_buf_free(&proof);
         json_decref(journey);
     }
@@ -497,7 +532,7 @@ void kho_h_trace_resolve(kho_reqctx_t *rc)
             json_decref(e);
             ctype = "application/json; charset=utf-8";
         } else
-            kho_journey_not_found(err.msg, &page);
+            kho_journey_not_found(err.msg, lang, &page);
     } else if (key.len)
         kho_respcache_put(key.data, page.data, page.len);
     kho_http_send_body(req, status, ctype, page.data, page.len);

@@ -883,6 +883,17 @@ test("traceability: a shopper's phone shows the lot's journey, origin, cold chai
     const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
     assert(!wide, "the page scrolls sideways on a phone");
     await shot("journey");
+    // the same page in English, through its language link
+    await Promise.all([page.waitForNavigation(), page.click("a.lang")]);
+    eq(await page.getAttribute("html", "lang"), "en", "language of the page behind the English link");
+    const enSteps = await page.$$eval("#hanh-trinh li", (li) => li.map((x) => x.textContent));
+    eq(enSteps.length, steps.length, "steps of the English page");
+    assert(enSteps.some((t) => t.includes("Harvested")) && enSteps.some((t) => t.includes("Stocked on the shelf")),
+      "harvest to shelf, in English");
+    assert((await page.textContent("#xac-thuc")).includes("Intact"), "authenticity badge in English");
+    assert(!(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)),
+      "the English page scrolls sideways on a phone");
+    await shot("journey-en");
     const hot = await page.goto(base + HOT_JOURNEY);
     eq(hot.status(), 200, "status of the excursion lot's page");
     assert((await page.textContent("#hanh-trinh")).includes("vượt ngưỡng bảo quản"), "the excursion is not flagged");

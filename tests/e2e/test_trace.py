@@ -381,6 +381,113 @@ def test_journey_page_of_a_captured_lot(env):
         assert r.status == 404 and "Không tìm thấy sản phẩm" in r.text, (path, r.status)
 
 
+def test_association_events_and_the_times_a_lot_was_in_a_container(env):
+    """AssociationEvent (EPCIS 2.0) is captured and queried like the others; a lot's journey shows a
+    reusable crate's and a logger's events only while the lot was in the crate and the logger with it."""
+    srv = setup(env)
+    crate = f"urn:epc:id:grai:{CP}.00003.C1"
+    logger = f"urn:epc:id:giai:{CP}.LOGGER1"
+    gt = "0" + CP + "00002"
+    gt = gt + check_digit(gt)
+
+    def at(day, hour):
+        return {"eventTime": f"2025-08-{day:02d}T{hour:02d}:00:00+07:00", "eventTimeZoneOffset": "+07:00"}
+
+    def temp(v):
+        return [{"sensorMetadata": {"time": "2025-08-01T00:00:00Z"},
+                 "sensorReport": [{"type": "gs1:Temperature", "value": v, "uom": "CEL"}]}]
+    q1 = [{"epcClass": lgtin("W1", "000002"), "quantity": 20, "uom": "KGM"}]
+    q2 = [{"epcClass": lgtin("W2", "000002"), "quantity": 20, "uom": "KGM"}]
+    evs = [
+        dict(at(1, 6), type="ObjectEvent", action="ADD", bizStep="commissioning", quantityList=q1),           # 0
+        dict(at(1, 8), type="AggregationEvent", action="ADD", bizStep="packing", parentID=crate,
+             childQuantityList=q1),                                                                             # 1
+        dict(at(1, 9), type="AssociationEvent", action="ADD", bizStep="assembling", parentID=logger,
+             childEPCs=[crate], readPoint={"id": sgln("00002")}),                                             # 2
+        dict(at(1, 12), type="ObjectEvent", action="OBSERVE", bizStep="sensor_reporting", epcList=[logger],
+             sensorElementList=temp(3.5)),                                                                      # 3
+        dict(at(1, 14), type="ObjectEvent", action="OBSERVE", bizStep="shipping", epcList=[crate]),          # 4
+        dict(at(2, 6), type="AssociationEvent", action="DELETE", parentID=logger, childEPCs=[crate]),         # 5
+        dict(at(2, 8), type="ObjectEvent", action="OBSERVE", bizStep="sensor_reporting", epcList=[logger],
+             sensorElementList=temp(25.0)),                                                                     # 6
+        dict(at(2, 10), type="AggregationEvent", action="DELETE", bizStep="unpacking", parentID=crate,
+             childQuantityList=q1),                                                                             # 7
+        dict(at(3, 6), type="ObjectEvent", action="ADD", bizStep="commissioning", quantityList=q2),           # 8
+        dict(at(3, 8), type="AggregationEvent", action="ADD", bizStep="packing", parentID=crate,
+             childQuantityList=q2),                                                                             # 9
+        dict(at(3, 14), type="ObjectEvent", action="OBSERVE", bizStep="shipping", epcList=[crate]),          # 10
+        dict(at(4, 9), type="AggregationEvent", action="DELETE", bizStep="unpacking", parentID=crate),       # 11
+        dict(at(4, 12), type="ObjectEvent", action="OBSERVE", bizStep="storing", epcList=[crate]),           # 12
+    ]
+    r = post(srv, "/api/v1/trace/capture", doc(evs), _state["steward"])
+    assert r.status == 201, r.text
+    ids = r.json()["eventIDs"]
+    assert all(i.startswith("ni:///sha-256;") for i in ids), ids
+    # round trip of the association events
+    got, _ = events(srv, "eventType=AssociationEvent&MATCH_anyEPC=" + urllib.parse.quote(crate))
+    assert [e["eventID"] for e in got] == [ids[2], ids[5]], got
+    for e, sent in zip(got, (evs[2], evs[5])):
+        back = dict(e)
+        back.pop("eventID"), back.pop("recordTime")
+        assert back == sent, (back, sent)
+    got, _ = events(srv, "MATCH_anyEPC=" + urllib.parse.quote(logger) + "&eventType=AssociationEvent")
+    assert len(got) == 2
+
+    def journey(lot):
+        r = srv.get(f"/api/v1/trace/lots/{gt}/{lot}/proof")
+        assert r.status == 200, r.text
+        return [e["eventID"] for e in r.json()["events"]]
+    # W1: its crate and logger only while it was in them; not the crate's later trip with W2
+    assert sorted(journey("W1")) == sorted(ids[i] for i in (0, 1, 2, 3, 4, 5, 7)), journey("W1")
+    # W2: the crate from its packing until the crate was emptied (a DELETE naming no children)
+    assert sorted(journey("W2")) == sorted(ids[i] for i in (8, 9, 10, 11)), journey("W2")
+    html = srv.get(journey_url(gt, "W1")).text
+    assert "Gắn với thiết bị hoặc vị trí" in html and "3,5" in html and "25,0" not in html, html
+
+    # whole-document rejection for what the standard requires of an AssociationEvent
+    bad = [
+        (dict(evs[2], parentID=None), "eventList[0]: parentID is missing"),
+        (dict(evs[2], childEPCs=[]), "eventList[0]: an AssociationEvent ADD or OBSERVE needs"),
+        (dict(evs[2], ilmd={"kho:x": 1}), "eventList[0].ilmd"),
+        (dict(evs[2], epcList=[crate]), "eventList[0].epcList"),
+        (dict(evs[2], action="MOVE"), "eventList[0].action"),
+    ]
+    for ev, where in bad:
+        ev = {k: v for k, v in ev.items() if v is not None}
+        r = post(srv, "/api/v1/trace/capture", doc([ev, evs[0]]), _state["steward"])
+        assert r.status == 400 and where in r.json()["error"]["message"], (where, r.status, r.text)
+
+
+def test_journey_page_in_english(env):
+    srv = setup(env)
+    gt = "0" + CP + "00002"
+    gt = gt + check_digit(gt)
+    path = journey_url(gt, "PT1")
+    vi = srv.get(path)
+    en = srv.get(path + "?lang=en")
+    assert vi.status == 200 and en.status == 200
+    assert '<html lang="vi">' in vi.text and "Hành trình" in vi.text and "Journey" not in vi.text
+    assert '<html lang="en">' in en.text, en.text[:200]
+    for words in ("Journey", "Origin", "Harvested on", "Authenticity", "Shipped", "Hưng Yên province"):
+        assert words in en.text, words
+    for words in ("Hành trình", "Nguồn gốc", "Xuất hàng", "Xác thực"):
+        assert words not in en.text, words
+    assert 'href="?lang=en"' in vi.text and 'href="?lang=vi"' in en.text
+    # the browser's preference decides when the link does not; Vietnamese otherwise
+    for al, lang in (("en-GB,en;q=0.9", "en"), ("vi-VN,vi;q=0.9,en;q=0.8", "vi"), ("fr,en;q=0.5", "en"),
+                     ("en;q=0.3,vi;q=0.7", "vi"), ("de", "vi"), ("en;q=0", "vi")):
+        r = srv.get(path, headers={"Accept-Language": al})
+        assert f'<html lang="{lang}">' in r.text, (al, r.text[:100])
+        assert "Accept-Language" in (r.header("vary") or ""), r.header("vary")
+    # a cached page of one language is never served for the other
+    assert '<html lang="vi">' in srv.get(path).text
+    r = srv.get(journey_url(gt, "NOPE") + "?lang=en")
+    assert r.status == 404 and "Product not found" in r.text
+    # the linkset offers the English page
+    links = srv.get(path, headers={"Accept": "application/json"}).json()["linkset"][0]["https://gs1.org/voc/pip"]
+    assert any(l["hreflang"] == ["en"] and l["href"].endswith(path + "?lang=en") for l in links), links
+
+
 def test_demo_journey_and_qr_code(env):
     srv = setup(env)
     p = env.kho("init", "--demo")

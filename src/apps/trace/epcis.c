@@ -473,7 +473,7 @@ static int sensor_list(const json_t *v, where_t *w, json_t **out, kho_err_t *err
 
 /* ---- one event -------------------------------------------------------------------- */
 
-enum { T_OBJECT, T_AGGREGATION, T_TRANSFORMATION, T_TRANSACTION };
+enum { T_OBJECT, T_AGGREGATION, T_TRANSFORMATION, T_TRANSACTION, T_ASSOCIATION };
 
 static int depth_ok(const json_t *v, int depth)
 {
@@ -502,7 +502,8 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
     int t;
     at(&w, "type");
     if (!type)
-        return fail(err, &w, "is missing (ObjectEvent, AggregationEvent, TransformationEvent or TransactionEvent)");
+        return fail(err, &w, "is missing (ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent or "
+                             "AssociationEvent)");
     if (!strcmp(type, "ObjectEvent"))
         t = T_OBJECT;
     else if (!strcmp(type, "AggregationEvent"))
@@ -512,10 +513,10 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
     else if (!strcmp(type, "TransactionEvent"))
         t = T_TRANSACTION;
     else if (!strcmp(type, "AssociationEvent"))
-        return fail(err, &w, "AssociationEvent is not supported by kho yet");
+        t = T_ASSOCIATION;
     else
-        return fail(err, &w, "'%.40s' is not an event type (ObjectEvent, AggregationEvent, TransformationEvent or "
-                             "TransactionEvent)", type);
+        return fail(err, &w, "'%.40s' is not an event type (ObjectEvent, AggregationEvent, TransformationEvent, "
+                             "TransactionEvent or AssociationEvent)", type);
 
     json_t *o = json_object();
     const char *k;
@@ -533,7 +534,9 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
         if (list_of_epcs || list_of_qty) {
             bool in = !strncmp(k, "input", 5) || !strncmp(k, "output", 6);
             bool child = !strncmp(k, "child", 5);
-            allowed = t == T_TRANSFORMATION ? in : t == T_AGGREGATION ? child : (!in && !child);
+            allowed = t == T_TRANSFORMATION                      ? in
+                      : t == T_AGGREGATION || t == T_ASSOCIATION ? child
+                                                                 : (!in && !child);
         }
         if (!allowed)
             rc = fail(err, &w, "is not a field of a %s", type);
@@ -572,8 +575,9 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
         else if (list_of_qty)
             rc = quantity_list(x, &w, k, &n, err);
         else if (!strcmp(k, "parentID")) {
-            rc = t == T_AGGREGATION || t == T_TRANSACTION ? epc_value(x, &w, &n, err)
-                                                          : fail(err, &w, "is not a field of a %s", type);
+            rc = t == T_AGGREGATION || t == T_TRANSACTION || t == T_ASSOCIATION
+                     ? epc_value(x, &w, &n, err)
+                     : fail(err, &w, "is not a field of a %s", type);
         } else if (!strcmp(k, "bizStep"))
             rc = vocab_value(x, &w, BIZSTEPS, "https://ref.gs1.org/cbv/BizStep-", "urn:epcglobal:cbv:bizstep:",
                              "business step", &n, err);
@@ -660,6 +664,14 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
     else if (t == T_AGGREGATION && strcmp(json_string_value(json_object_get(o, "action")), "OBSERVE") &&
              !json_object_get(o, "parentID"))
         rc = fail(err, &w, "parentID is missing (an AggregationEvent ADD or DELETE names its container)");
+    else if (t == T_ASSOCIATION && strcmp(json_string_value(json_object_get(o, "action")), "OBSERVE") &&
+             !json_object_get(o, "parentID"))
+        rc = fail(err, &w, "parentID is missing (an AssociationEvent ADD or DELETE names what the children are "
+                           "associated with, such as a device or a place)");
+    else if (t == T_ASSOCIATION && strcmp(json_string_value(json_object_get(o, "action")), "DELETE") &&
+             !json_array_size(json_object_get(o, "childEPCs")) &&
+             !json_array_size(json_object_get(o, "childQuantityList")))
+        rc = fail(err, &w, "an AssociationEvent ADD or OBSERVE needs a non-empty childEPCs or childQuantityList");
     else if (t == T_TRANSFORMATION &&
              !json_array_size(json_object_get(o, "inputEPCList")) &&
              !json_array_size(json_object_get(o, "inputQuantityList")) &&

@@ -8,12 +8,15 @@
  * so that a capture is accepted whole or refused whole (docs/trace.md).
  *
  * What is checked, per event:
- *   type           ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent
+ *   type           ObjectEvent, AggregationEvent, TransformationEvent, TransactionEvent,
+ *                  AssociationEvent
  *   eventTime      RFC 3339 with a zone (Z or ±hh:mm); eventTimeZoneOffset ±hh:mm
  *   action         ADD, OBSERVE or DELETE (not on a TransformationEvent)
  *   what           epcList / childEPCs / inputEPCList / outputEPCList: URIs;
  *                  quantityList & co: {epcClass, quantity >= 0, uom}; at least
- *                  one "what" per event (AggregationEvent ADD/DELETE: parentID)
+ *                  one "what" per event (AggregationEvent ADD/DELETE: parentID;
+ *                  AssociationEvent: parentID unless OBSERVE, children unless
+ *                  DELETE)
  *   bizStep, disposition, persistentDisposition: a CBV 2.0 word ("shipping"),
  *                  its URI (https://ref.gs1.org/cbv/BizStep-shipping or
  *                  urn:epcglobal:cbv:bizstep:shipping), or another URI (a

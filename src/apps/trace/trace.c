@@ -751,11 +751,206 @@ static void start_key(const char *gtin14, const char *lot, const char *serial, c
         snprintf(out, size, "01/%s/10/%s", gtin14, lot);
 }
 
+/* ---- containers and the times the lot was in them ----------------------------------- */
+
+/* Times are the stored event_time (UTC, fixed width), so they compare as strings;
+ * "" is before every time and "~" after. A window is inclusive at both ends. */
+#define T_MIN ""
+#define T_MAX "~"
+
+typedef struct window {
+    char from[25], to[25];
+} window_t;
+
+typedef struct container {
+    char *key;
+    window_t *w;
+    size_t nw;
+} container_t;
+
+typedef struct containers {
+    container_t *c;
+    size_t n, cap;
+} containers_t;
+
+static void containers_free(containers_t *cs)
+{
+    for (size_t i = 0; i < cs->n; i++) {
+        free(cs->c[i].key);
+        free(cs->c[i].w);
+    }
+    free(cs->c);
+}
+
+static container_t *container_get(containers_t *cs, const char *key)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        if (!strcmp(cs->c[i].key, key))
+            return &cs->c[i];
+    if (cs->n == cs->cap) {
+        cs->cap = cs->cap ? cs->cap * 2 : 8;
+        cs->c = kho_xrealloc(cs->c, cs->cap * sizeof *cs->c);
+    }
+    cs->c[cs->n] = (container_t){.key = kho_xstrdup(key)};
+    return &cs->c[cs->n++];
+}
+
+static void window_add(container_t *c, const char *from, const char *to)
+{
+    if (strcmp(from, to) > 0)
+        return;
+    c->w = kho_xrealloc(c->w, (c->nw + 1) * sizeof *c->w);
+    snprintf(c->w[c->nw].from, sizeof c->w[c->nw].from, "%s", from);
+    snprintf(c->w[c->nw].to, sizeof c->w[c->nw].to, "%s", to);
+    c->nw++;
+}
+
+static bool in_windows(const container_t *c, const char *t)
+{
+    for (size_t i = 0; i < c->nw; i++)
+        if (strcmp(c->w[i].from, t) <= 0 && strcmp(t, c->w[i].to) <= 0)
+            return true;
+    return false;
+}
+
+/* The containers `child` went into (AggregationEvent and AssociationEvent parents),
+ * each with the windows it was in them: from an ADD (or the first OBSERVE) to the
+ * next DELETE that names the child or names no children at all (the container
+ * emptied; such a DELETE ends a window but never opens one), clipped to the windows the child itself was in (outer; NULL: always). */
+static int containers_of(kho_store_t *s, const char *child, const container_t *outer, containers_t *cs,
+                         kho_err_t *err)
+{
+    kho_stmt_t *st;
+    int rc = kho_store_cached(
+        s,
+        "SELECT b.key, e.event_time, e.action FROM trace_epcs a JOIN trace_epcs b ON b.seq = a.seq AND b.role = "
+        "'parent' JOIN trace_events e ON e.seq = a.seq WHERE a.key = ?1 AND a.role IN ('child','child_class') "
+        "UNION SELECT b.key, e.event_time, 'EMPTY' FROM trace_epcs a JOIN trace_epcs b ON b.seq = a.seq AND "
+        "b.role = 'parent' JOIN trace_epcs p ON p.key = b.key AND p.role = 'parent' JOIN trace_events e ON e.seq = "
+        "p.seq AND e.action = 'DELETE' WHERE a.key = ?1 AND a.role IN ('child','child_class') AND NOT EXISTS "
+        "(SELECT 1 FROM trace_epcs x WHERE x.seq = p.seq AND x.role IN ('child','child_class')) "
+        "ORDER BY 1, 2",
+        &st, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_str(st, 1, child);
+    int step;
+    container_t *cur = NULL;
+    char open[25] = "";
+    bool is_open = false;
+    while ((step = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
+        const char *key = kho_stmt_col_text(st, 0), *t = kho_stmt_col_text(st, 1), *action = kho_stmt_col_text(st, 2);
+        if (!key || !t)
+            continue;
+        if (!cur || strcmp(cur->key, key)) {
+            if (cur && is_open)
+                window_add(cur, open, T_MAX);
+            cur = container_get(cs, key);
+            is_open = false;
+        }
+        if (action && !strcmp(action, "EMPTY")) {
+            if (is_open)
+                window_add(cur, open, t);
+            is_open = false;
+        } else if (action && !strcmp(action, "DELETE")) {
+            if (is_open)
+                window_add(cur, open, t);
+            else if (!cur->nw)
+                window_add(cur, T_MIN, t); /* taken out, never seen put in */
+            is_open = false;
+        } else if (!is_open) {
+            snprintf(open, sizeof open, "%s", t);
+            is_open = true;
+        }
+    }
+    if (cur && is_open)
+        window_add(cur, open, T_MAX);
+    kho_stmt_reset(st);
+    if (step < 0)
+        return step;
+    if (!outer)
+        return 0;
+    /* clip to the windows the child was in its own container */
+    for (size_t i = 0; i < cs->n; i++) {
+        container_t *c = &cs->c[i];
+        window_t *w = c->w;
+        size_t nw = c->nw;
+        c->w = NULL;
+        c->nw = 0;
+        for (size_t j = 0; j < nw; j++)
+            for (size_t k = 0; k < outer->nw; k++)
+                window_add(c, strcmp(w[j].from, outer->w[k].from) > 0 ? w[j].from : outer->w[k].from,
+                           strcmp(w[j].to, outer->w[k].to) < 0 ? w[j].to : outer->w[k].to);
+        free(w);
+    }
+    return 0;
+}
+
+/* Events of container c while the lot was in it; the container's own packing of
+ * other goods (events naming it as the parent of other children) is left out. */
+static int container_events(kho_store_t *s, const container_t *c, json_t *seqs, kho_err_t *err)
+{
+    kho_stmt_t *st;
+    int rc = kho_store_cached(s,
+                              "SELECT a.seq, e.event_time FROM trace_epcs a JOIN trace_events e ON e.seq = a.seq "
+                              "WHERE a.key = ? AND (a.role != 'parent' OR NOT EXISTS (SELECT 1 FROM trace_epcs x "
+                              "WHERE x.seq = a.seq AND x.role IN ('child','child_class')))",
+                              &st, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_str(st, 1, c->key);
+    int step;
+    while ((step = kho_stmt_step(st, err)) == KHO_STEP_ROW) {
+        const char *t = kho_stmt_col_text(st, 1);
+        if (!t || !in_windows(c, t))
+            continue;
+        char k[24];
+        snprintf(k, sizeof k, "%lld", (long long)kho_stmt_col_int(st, 0));
+        json_object_set_new(seqs, k, json_true());
+    }
+    kho_stmt_reset(st);
+    return step < 0 ? step : 0;
+}
+
+/* The containers of the lots (and of their containers, up to 256), with windows. */
+static int journey_containers(kho_store_t *s, const json_t *lots, containers_t *cs, kho_err_t *err)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < json_array_size(lots); i++) {
+        containers_t found = {0};
+        rc = containers_of(s, json_string_value(json_array_get(lots, i)), NULL, &found, err);
+        for (size_t j = 0; rc == 0 && j < found.n; j++) {
+            container_t *c = container_get(cs, found.c[j].key);
+            for (size_t k = 0; k < found.c[j].nw; k++)
+                window_add(c, found.c[j].w[k].from, found.c[j].w[k].to);
+        }
+        containers_free(&found);
+    }
+    for (size_t i = 0; rc == 0 && i < cs->n && i < 256; i++) {
+        containers_t found = {0};
+        container_t outer = cs->c[i]; /* a copy: cs may grow */
+        outer.w = kho_xmalloc((outer.nw ? outer.nw : 1) * sizeof *outer.w);
+        memcpy(outer.w, cs->c[i].w, outer.nw * sizeof *outer.w);
+        rc = containers_of(s, outer.key, &outer, &found, err);
+        for (size_t j = 0; rc == 0 && j < found.n; j++) {
+            if (!strcmp(found.c[j].key, outer.key))
+                continue;
+            container_t *c = container_get(cs, found.c[j].key);
+            for (size_t k = 0; k < found.c[j].nw; k++)
+                window_add(c, found.c[j].w[k].from, found.c[j].w[k].to);
+        }
+        free(outer.w);
+        containers_free(&found);
+    }
+    return rc;
+}
+
 static int journey_events(kho_store_t *s, const char *start, json_t **lots_out, json_t **containers_out,
                           json_t **rows_out, kho_err_t *err)
 {
-    json_t *set = json_object(), *lots = json_array(), *cset = json_object(), *containers = json_array();
+    json_t *set = json_object(), *lots = json_array(), *containers = json_array();
     json_t *seqs = json_object();
+    containers_t cs = {0};
     set_add(set, lots, start);
     int rc = 0;
     /* the lot's sources: inputs of the transformations that output it, followed back */
@@ -763,16 +958,15 @@ static int journey_events(kho_store_t *s, const char *start, json_t **lots_out, 
         rc = related(s, json_string_value(json_array_get(lots, i)), "'output','output_class'",
                      "'input','input_class'", set, lots, err);
     /* containers the lot (or its sources) went into, and the containers of those */
-    for (size_t i = 0; rc == 0 && i < json_array_size(lots); i++)
-        rc = related(s, json_string_value(json_array_get(lots, i)), "'child','child_class'", "'parent'", cset,
-                     containers, err);
-    for (size_t i = 0; rc == 0 && i < json_array_size(containers) && i < 256; i++)
-        rc = related(s, json_string_value(json_array_get(containers, i)), "'child','child_class'", "'parent'", cset,
-                     containers, err);
+    if (rc == 0)
+        rc = journey_containers(s, lots, &cs, err);
     for (size_t i = 0; rc == 0 && i < json_array_size(lots); i++)
         rc = events_of(s, json_string_value(json_array_get(lots, i)), seqs, err);
-    for (size_t i = 0; rc == 0 && i < json_array_size(containers); i++)
-        rc = events_of(s, json_string_value(json_array_get(containers, i)), seqs, err);
+    for (size_t i = 0; rc == 0 && i < cs.n; i++) {
+        json_array_append_new(containers, json_string(cs.c[i].key));
+        rc = container_events(s, &cs.c[i], seqs, err);
+    }
+    containers_free(&cs);
     json_t *rows = json_array();
     if (rc == 0 && json_object_size(seqs) == 0)
         rc = kho_err_set(err, KHO_ENOTFOUND, "no events for %s", start);
@@ -804,7 +998,6 @@ static int journey_events(kho_store_t *s, const char *start, json_t **lots_out, 
         }
     }
     json_decref(set);
-    json_decref(cset);
     json_decref(seqs);
     if (rc != 0) {
         json_decref(lots);
