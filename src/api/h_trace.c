@@ -47,6 +47,8 @@ static void capture_work(void *data)
     kho_trace_batch_free(b);
     if (j->result == 0 && j->res.captured > 0)
         kho_trace_sign(kho_server_ledger(j->srv));
+    if (j->result == 0 && j->res.harvests > 0)
+        kho_server_esg_soon(j->srv); /* the ESG indicators follow, in the background */
 }
 
 static void capture_done(h2o_req_t *req, void *data)
@@ -233,6 +235,8 @@ static void md_work(void *data)
     } else
         j->result = kho_md_upsert(w, j->kind, j->records, j->org, j->admin, &j->n, &j->err);
     kho_server_writer_unlock(j->srv);
+    if (j->result == 0 && j->kind == KHO_MD_FARMS && j->n > 0)
+        kho_server_esg_soon(j->srv); /* areas and certificates count in the ESG indicators */
 }
 
 static void md_done(h2o_req_t *req, void *data)

@@ -33,6 +33,7 @@
 #include "api/respcache.h"
 #include "apps/assistant/assistant.h"
 #include "apps/indicators/indicators.h"
+#include "apps/trace/esg.h"
 #include "apps/trace/trace.h"
 #include "api/router.h"
 #include "core/log.h"
@@ -91,6 +92,10 @@ struct kho_server {
     bool idx_started, idx_stop, idx_kick;
     pthread_mutex_t idx_mu;
     pthread_cond_t idx_cv;
+    /* ... which also recomputes the traceability ESG indicators (apps/trace/esg.h)
+     * a while after the changes asked for it (under idx_mu) */
+    bool esg_due;
+    struct timespec esg_first, esg_last; /* CLOCK_MONOTONIC */
 };
 
 typedef struct job {
@@ -393,23 +398,62 @@ int kho_server_stream(kho_reqctx_t *rc, kho_stream_fn fn, void *data)
 /* ---- background indexing ------------------------------------------------------------ */
 
 #define INDEX_PERIOD_S 10
+#define ESG_MAX_WAIT_S 60
+
+static double since(const struct timespec *t, const struct timespec *now)
+{
+    return (double)(now->tv_sec - t->tv_sec) + (double)(now->tv_nsec - t->tv_nsec) / 1e9;
+}
+
+/* Seconds until the ESG recomputation asked for is due (<= 0: now); under idx_mu. */
+static double esg_wait(const kho_server_t *srv)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    double quiet = (double)kho_config_int(srv->cfg, "trace_esg_delay_s") - since(&srv->esg_last, &now);
+    double cap = ESG_MAX_WAIT_S - since(&srv->esg_first, &now);
+    return quiet < cap ? quiet : cap;
+}
+
+static void esg_run(kho_server_t *srv)
+{
+    kho_err_t err;
+    kho_store_t *w = kho_server_writer_lock(srv);
+    int rc = kho_trace_esg_refresh(w, srv->datadir, NULL, &err);
+    kho_server_writer_unlock(srv);
+    if (rc != 0 && rc != KHO_ENOTFOUND)
+        kho_warn("traceability ESG indicators: %s (run kho trace esg)", err.msg);
+    else if (rc == 0)
+        kho_info("traceability ESG indicators recomputed");
+}
 
 static void *indexer_main(void *arg)
 {
     kho_server_t *srv = arg;
     for (;;) {
         pthread_mutex_lock(&srv->idx_mu);
-        if (!srv->idx_kick && !srv->idx_stop) {
+        double wait = srv->esg_due ? esg_wait(srv) : INDEX_PERIOD_S;
+        if (wait > INDEX_PERIOD_S)
+            wait = INDEX_PERIOD_S;
+        if (!srv->idx_kick && !srv->idx_stop && wait > 0) {
+            /* the condition variable waits on CLOCK_REALTIME: only the length matters */
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += INDEX_PERIOD_S;
+            long long ns = until.tv_nsec + (long long)((wait - (double)(long long)wait) * 1e9);
+            until.tv_sec += (time_t)wait + (time_t)(ns / 1000000000);
+            until.tv_nsec = (long)(ns % 1000000000);
             pthread_cond_timedwait(&srv->idx_cv, &srv->idx_mu, &until);
         }
         bool stop = srv->idx_stop;
+        bool esg = srv->esg_due && esg_wait(srv) <= 0;
+        if (esg)
+            srv->esg_due = false;
         srv->idx_kick = false;
         pthread_mutex_unlock(&srv->idx_mu);
         if (stop)
             break;
+        if (esg)
+            esg_run(srv); /* before indexing, so that its new version is indexed in this turn */
         /* one index per turn of the write lock, so that uploads interleave */
         bool more = true;
         while (more) {
@@ -430,6 +474,17 @@ static void *indexer_main(void *arg)
         }
     }
     return NULL;
+}
+
+void kho_server_esg_soon(kho_server_t *srv)
+{
+    pthread_mutex_lock(&srv->idx_mu);
+    clock_gettime(CLOCK_MONOTONIC, &srv->esg_last);
+    if (!srv->esg_due)
+        srv->esg_first = srv->esg_last;
+    srv->esg_due = true;
+    pthread_cond_signal(&srv->idx_cv); /* to wait for the new time */
+    pthread_mutex_unlock(&srv->idx_mu);
 }
 
 void kho_server_index_soon(kho_server_t *srv)

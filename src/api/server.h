@@ -75,6 +75,10 @@ void kho_stream_abort(kho_stream_t *st);
 /* Ask the background indexer (warehouse/indexer.h) to look for versions
  * without their indexes now rather than at its next period. Any thread. */
 void kho_server_index_soon(kho_server_t *srv);
+/* Ask the background thread to recompute the traceability ESG indicators
+ * (apps/trace/esg.h): trace_esg_delay_s after the last such request, and at
+ * most 60 s after the first one not yet served. */
+void kho_server_esg_soon(kho_server_t *srv);
 
 /* The calling worker thread's own read-only connection, or NULL when called
  * from elsewhere (or when it could not be opened). */

@@ -62,17 +62,31 @@ static int cmd_verify(kho_cmdctx_t *ctx, kho_err_t *err)
     return rc;
 }
 
+/* harvests (may be NULL): adds the new harvest events captured. */
 static int capture_doc(kho_store_t *w, kho_ledger_t *l, const json_t *doc, const char *what, bool quiet,
-                       kho_err_t *err)
+                       size_t *harvests, kho_err_t *err)
 {
     kho_trace_captured_t res;
     int rc = kho_trace_capture(w, l, doc, "", &res, NULL, err);
+    if (rc == 0 && harvests)
+        *harvests += res.harvests;
     if (rc != 0)
         kho_err_prefix(err, "%s", what);
     else if (!quiet)
         printf("kho: %s: %zu events, %zu new, %zu already captured; log size %llu\n", what, res.events, res.captured,
                res.repeated, (unsigned long long)res.tree_size);
     return rc;
+}
+
+/* After a capture of harvests or a change of farms: the ESG indicators are
+ * recomputed (a failure is reported, not fatal: `kho trace esg` retries). */
+static void esg_after_change(kho_cmdctx_t *ctx, kho_store_t *w)
+{
+    kho_err_t err;
+    int rc = kho_trace_esg_refresh(w, ctx->datadir, stdout, &err);
+    if (rc != 0 && rc != KHO_ENOTFOUND)
+        fprintf(stderr, "kho: the traceability ESG indicators were not recomputed: %s (run kho trace esg)\n",
+                err.msg);
 }
 
 static int cmd_capture(kho_cmdctx_t *ctx, const char *path, kho_err_t *err)
@@ -86,8 +100,11 @@ static int cmd_capture(kho_cmdctx_t *ctx, const char *path, kho_err_t *err)
     rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err);
     if (rc == 0)
         rc = kho_ledger_open(ctx->datadir, ctx->cfg, true, &l, err);
+    size_t harvests = 0;
     if (rc == 0)
-        rc = capture_doc(w, l, doc, path, false, err);
+        rc = capture_doc(w, l, doc, path, false, &harvests, err);
+    if (rc == 0 && harvests)
+        esg_after_change(ctx, w);
     json_decref(doc);
     kho_ledger_close(l);
     kho_store_close(w);
@@ -107,6 +124,8 @@ static int cmd_import(kho_cmdctx_t *ctx, const char *kind, const char *path, kho
         rc = kho_md_import(w, (kho_md_kind_t)k, &src, "", true, &n, err);
     if (rc == 0)
         printf("kho: %zu %s written from %s\n", n, kind, path);
+    if (rc == 0 && k == KHO_MD_FARMS)
+        esg_after_change(ctx, w);
     kho_store_close(w);
     return rc;
 }
@@ -151,15 +170,8 @@ static int cmd_esg(kho_cmdctx_t *ctx, kho_err_t *err)
 {
     kho_store_t *w = NULL;
     int rc = kho_datadir_open(ctx->datadir, ctx->cfg, false, &w, err);
-    char csv[4200];
-    snprintf(csv, sizeof csv, "%s/.trace-esg.csv", ctx->datadir);
-    int64_t synthetic = 0; /* the ledger holds the demo's synthetic chains */
-    kho_err_t probe;
-    if (rc == 0 && kho_store_query_int(w, "SELECT count(*) FROM trace_farms WHERE id = 'COOP-NH'", &synthetic,
-                                       &probe) != 0)
-        synthetic = 0;
     if (rc == 0)
-        rc = kho_trace_esg(w, csv, synthetic > 0, stdout, err);
+        rc = kho_trace_esg_refresh(w, ctx->datadir, stdout, err);
     kho_store_close(w);
     return rc;
 }
@@ -210,7 +222,7 @@ int kho_trace_setup(kho_cmdctx_t *ctx, kho_store_t *w, bool demo, kho_err_t *err
         char what[48];
         snprintf(what, sizeof what, "demo document %zu", i + 1);
         nevents += json_array_size(json_object_get(json_object_get(json_array_get(docs, i), "epcisBody"), "eventList"));
-        rc = capture_doc(w, l, json_array_get(docs, i), what, true, err);
+        rc = capture_doc(w, l, json_array_get(docs, i), what, true, NULL, err);
     }
     if (demo && rc == 0) {
         char gtin[15], lot[32], png[4200];

@@ -51,6 +51,9 @@ static const key_doc_t KEYS[] = {
      "the address the public reaches kho at: the base of GS1 Digital Link URLs in QR codes and links"},
     {"trace_origin", "kho/trace", "str",
      "name of the traceability transparency log, in its checkpoints and verifier key (such as <host>/trace)"},
+    {"trace_esg_delay_s", "10", "int",
+     "the traceability ESG indicators are recomputed this long after the last capture of harvests or change of "
+     "farms (and at most 60 s after the first)"},
     {"audit_checkpoint_entries", "1000", "int", "sign an audit checkpoint at least every this many entries"},
     {"audit_checkpoint_seconds", "60", "int", "... and at least this often (seconds) while entries arrive"},
     {"session_idle_minutes", "30", "int", "a browser session ends after this long without a request"},

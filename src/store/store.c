@@ -111,6 +111,35 @@ int64_t kho_store_hash63(const char *s, size_t n)
     return (int64_t)(v >> 1);
 }
 
+int kho_store_meta_get(kho_store_t *s, const char *key, char *out, size_t size, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_cached(s, "SELECT value FROM meta WHERE key = ?", &st, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_str(st, 1, key);
+    if (size)
+        out[0] = '\0';
+    rc = kho_stmt_step(st, err);
+    if (rc == KHO_STEP_ROW && size)
+        snprintf(out, size, "%s", kho_stmt_col_text(st, 0) ? kho_stmt_col_text(st, 0) : "");
+    kho_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
+int kho_store_meta_put(kho_store_t *s, const char *key, const char *value, kho_err_t *err)
+{
+    kho_stmt_t *st = NULL;
+    int rc = kho_store_cached(s, "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", &st, err);
+    if (rc != 0)
+        return rc;
+    kho_stmt_bind_str(st, 1, key);
+    kho_stmt_bind_str(st, 2, value);
+    rc = kho_stmt_step(st, err);
+    kho_stmt_reset(st);
+    return rc < 0 ? rc : 0;
+}
+
 static void sql_hash63(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;

@@ -92,6 +92,12 @@ bool kho_store_timed_out(const kho_store_t *s);
  * would be large and slow to insert into. */
 int64_t kho_store_hash63(const char *s, size_t n);
 
+/* The meta table (key -> text) of the database: kho_store_meta_get copies the
+ * value of key into out (truncated to size; "" when there is none);
+ * kho_store_meta_put sets it, in the caller's transaction if one is open. */
+int kho_store_meta_get(kho_store_t *s, const char *key, char *out, size_t size, kho_err_t *err) KHO_WUR;
+int kho_store_meta_put(kho_store_t *s, const char *key, const char *value, kho_err_t *err) KHO_WUR;
+
 /* A new prepared statement the caller finalises with kho_stmt_free(). */
 int kho_store_prepare(kho_store_t *s, const char *sql, kho_stmt_t **out, kho_err_t *err) KHO_WUR;
 /* A cached prepared statement for a fixed SQL text (borrowed: do not free). It

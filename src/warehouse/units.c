@@ -249,21 +249,6 @@ static int files_digest(const char *dir, char hex[65], kho_err_t *err)
     return 0;
 }
 
-static int meta_get(kho_store_t *s, const char *key, char *out, size_t outsz, kho_err_t *err)
-{
-    kho_stmt_t *st = NULL;
-    int rc = kho_store_cached(s, "SELECT value FROM meta WHERE key = ?", &st, err);
-    if (rc != 0)
-        return rc;
-    kho_stmt_bind_str(st, 1, key);
-    out[0] = '\0';
-    rc = kho_stmt_step(st, err);
-    if (rc == KHO_STEP_ROW)
-        snprintf(out, outsz, "%s", kho_stmt_col_text(st, 0));
-    kho_stmt_reset(st);
-    return rc < 0 ? rc : 0;
-}
-
 static int count_units(kho_store_t *s, kho_units_summary_t *sum, kho_err_t *err)
 {
     static const char *sql =
@@ -304,7 +289,7 @@ int kho_units_load(kho_store_t *w, const char *dir, bool force, kho_units_summar
     char digest[65], have[65];
     int rc = files_digest(dir, digest, err);
     if (rc == 0)
-        rc = meta_get(w, "units_sha256", have, sizeof have, err);
+        rc = kho_store_meta_get(w, "units_sha256", have, sizeof have, err);
     if (rc != 0)
         return rc;
     if (!force && strcmp(digest, have) == 0) {
@@ -330,11 +315,8 @@ int kho_units_load(kho_store_t *w, const char *dir, bool force, kho_units_summar
         rc = each_row(&L, dir, FILES[3], CONV, 10, on_conversion);
     if (rc == 0)
         rc = kho_store_exec(w, GAP_SQL, err);
-    if (rc == 0) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "INSERT OR REPLACE INTO meta(key, value) VALUES ('units_sha256', '%s')", digest);
-        rc = kho_store_exec(w, sql, err);
-    }
+    if (rc == 0)
+        rc = kho_store_meta_put(w, "units_sha256", digest, err);
     if (rc == 0)
         rc = count_units(w, sum, err);
     if (rc == 0)

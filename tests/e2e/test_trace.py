@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import urllib.parse
 
 import tlogverify as tv
@@ -88,7 +89,8 @@ def example_events(tag="T"):
 def setup(env):
     if "srv" not in _state:
         env.init()
-        _state["srv"] = env.server()
+        # the ESG indicators follow captures of harvests 1 s after the last one (default 10 s)
+        _state["srv"] = env.server(extra_env={"KHO_TRACE_ESG_DELAY_S": "1"})
         _state["steward"] = env.add_user("trace-steward", "steward", org="htx-nhan")
         _state["other"] = env.add_user("trace-other", "steward", org="htx-khac")
         _state["analyst"] = env.add_user("trace-analyst", "analyst")
@@ -619,6 +621,45 @@ def test_esg_indicators_from_the_ledger(env):
     # the assistant knows them
     r = srv.get("/api/v1/ask?q=" + urllib.parse.quote("tỷ lệ diện tích nhãn đạt VietGAP tỉnh Hưng Yên năm 2025")).json()
     assert r["indicator"]["code"] == "ty_le_nhan_vietgap" and abs(r["value"] - want) < 0.05, r
+
+
+def wait_for_value(srv, path, want, what):
+    """Poll an indicator value until it equals want (the server recomputes in the background)."""
+    got = None
+    for _ in range(150):
+        vals = srv.get(path).json().get("values", [])
+        got = vals[0]["value"] if vals else None
+        if got is not None and abs(got - want) < 1e-6:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"{what}: {got}, expected {want} (30 s after the change)")
+
+
+def test_esg_indicators_follow_captures_and_farms(env):
+    """A capture of a harvest, then a change of the farm's area, reach the dashboard's indicators
+    without anyone running `kho trace esg` (the server recomputes them in the background)."""
+    srv = setup(env)
+    farm = {"id": "FARM-TEST", "name": "Tổ hợp tác Nhãn lồng Thử", "kind": "coop", "commune_code": "11953",
+            "area_ha": 12.5, "certifications": [{"scheme": "VietGAP", "number": "VG-T-1", "valid_from": "2024-01-01",
+                                                 "valid_to": "2026-12-31"}]}
+    assert post(srv, "/api/v1/trace/farms", [farm], _state["steward"]).status == 200
+    csv = "gtin,name,category,net_kg\n" + GTIN13 + ",Nhãn lồng thử – hộp 1 kg,longan,1\n"
+    assert post(srv, "/api/v1/trace/products", csv, _state["steward"], "text/csv").status == 200
+    tonnes = "/api/v1/indicators/nhan_truy_xuat/values?unit=11953&period=2026"
+    area = "/api/v1/indicators/dien_tich_nhan_truy_xuat/values?unit=11953&period=2026"
+    harvest = {"type": "TransformationEvent", "eventTime": "2026-07-10T06:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+               "outputQuantityList": [{"epcClass": lgtin("E2026"), "quantity": 800, "uom": "KGM"}],
+               "bizStep": "commissioning", "bizLocation": {"id": sgln("00001")},
+               "ilmd": {"kho:harvestDate": "2026-07-10", "kho:farmId": "FARM-TEST"}}
+    r = post(srv, "/api/v1/trace/capture", doc([harvest]), _state["steward"])
+    assert r.status == 201, r.text
+    wait_for_value(srv, tonnes, 0.8, "traced longan of 2026 in the farm's commune")
+    wait_for_value(srv, area, 12.5, "traced longan area")
+    assert post(srv, "/api/v1/trace/farms", [dict(farm, area_ha=20.0)], _state["steward"]).status == 200
+    wait_for_value(srv, area, 20.0, "traced longan area after the farm grew")
+    # recomputing what has not changed adds no version of the dataset
+    p = env.kho("trace", "esg")
+    assert p.returncode == 0 and "unchanged" in p.stdout, p.stdout + p.stderr
 
 
 def test_cli_refuses_bad_input_clearly(env):

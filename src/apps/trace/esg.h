@@ -18,6 +18,10 @@
  * dataset truy-xuat-nong-san, declared as an indicator source; the import
  * rebuilds the indicators in its own transaction. These indicators must be in
  * the catalogue (data/indicators/catalogue.json).
+ *
+ * The server recomputes them in the background (api/server.c) a while after a
+ * capture of new harvests or a change of farm master data: trace_esg_delay_s
+ * after the last such change, and at most 60 s after the first.
  */
 #ifndef KHO_APPS_TRACE_ESG_H
 #define KHO_APPS_TRACE_ESG_H
@@ -30,9 +34,16 @@
 
 #define KHO_TRACE_ESG_DATASET "truy-xuat-nong-san"
 
-/* Compute and import (see above). csv_path: a scratch file (removed after).
- * synthetic: label the dataset as synthetic (the demo). Progress to out (may
- * be NULL). KHO_ENOTFOUND when there are no harvests. */
+/* Compute and import (see above). When the reports equal those last imported
+ * (their SHA-256 is kept in the meta table) no version is added. csv_path: a
+ * scratch file (removed after). synthetic: label the dataset as synthetic (the
+ * demo). Progress to out (may be NULL). KHO_ENOTFOUND when there are no
+ * harvests. */
 int kho_trace_esg(kho_store_t *w, const char *csv_path, bool synthetic, FILE *out, kho_err_t *err) KHO_WUR;
+
+/* kho_trace_esg with the scratch file in datadir, labelled synthetic when the
+ * ledger holds the demo's chains: what `kho trace esg` and the server (after a
+ * capture of harvests or a change of farms) run. */
+int kho_trace_esg_refresh(kho_store_t *w, const char *datadir, FILE *out, kho_err_t *err) KHO_WUR;
 
 #endif

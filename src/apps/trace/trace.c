@@ -81,6 +81,7 @@ typedef struct prepped {
     char *body;                    /* owned: the stored form */
     size_t len;
     size_t k0, nk;                 /* its identifier keys: keys[k0 .. k0+nk) */
+    bool harvest;                  /* its ilmd names a farm (kho:farmId): an ESG figure */
 } prepped_t;
 
 typedef struct epckey {
@@ -149,6 +150,7 @@ int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err
             break;
         }
         id_key(ev, "readPoint", p->rp, sizeof p->rp);
+        p->harvest = json_object_get(json_object_get(ev, "ilmd"), "kho:farmId") != NULL;
         id_key(ev, "bizLocation", p->bl, sizeof p->bl);
         p->body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
         if (!p->body) {
@@ -296,6 +298,7 @@ int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b,
         int step = kho_stmt_step(st, err);
         kho_stmt_reset(st);
         nnew++;
+        res->harvests += p->harvest;
         if (step < 0) {
             rc = step;
             break;

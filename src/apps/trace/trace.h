@@ -54,6 +54,7 @@ typedef struct kho_trace_captured {
     size_t events;   /* in the document */
     size_t captured; /* new */
     size_t repeated; /* already stored, identical */
+    size_t harvests; /* new events whose ilmd names a farm (kho:farmId): the ESG figures changed */
     uint64_t first_leaf, tree_size;
 } kho_trace_captured_t;
 
