@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,10 +54,32 @@ bool kho_epcis_cbv_disposition(const char *word)
 
 /* ---- paths in messages ------------------------------------------------------------ */
 
+/* Where a check is: the event's index and the field's path. The path is kept as
+ * its format and arguments (only %s and %zu) and written out only when a
+ * message needs it: most fields pass their checks. */
 typedef struct where {
     size_t index;
-    char field[96];
+    const char *fmt; /* NULL or "": the event itself */
+    uintptr_t arg[4];
 } where_t;
+
+static void where_text(const where_t *w, char *out, size_t size)
+{
+    kho_buf_t b = KHO_BUF_INIT;
+    int i = 0;
+    for (const char *p = w->fmt; *p; p++) {
+        if (p[0] == '%' && p[1] == 's' && i < 4) {
+            kho_buf_puts(&b, (const char *)w->arg[i++]);
+            p++;
+        } else if (p[0] == '%' && p[1] == 'z' && p[2] == 'u' && i < 4) {
+            kho_buf_printf(&b, "%zu", (size_t)w->arg[i++]);
+            p += 2;
+        } else
+            kho_buf_putc(&b, *p);
+    }
+    snprintf(out, size, "%s", kho_buf_cstr(&b));
+    kho_buf_free(&b);
+}
 
 static int fail(kho_err_t *err, const where_t *w, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(kho_err_t *err, const where_t *w, const char *fmt, ...)
@@ -66,17 +89,28 @@ static int fail(kho_err_t *err, const where_t *w, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    if (w->field[0])
-        return kho_err_set(err, KHO_EINVAL, "eventList[%zu].%s: %s", w->index, w->field, msg);
+    if (w->fmt && w->fmt[0]) {
+        char field[160];
+        where_text(w, field, sizeof field);
+        return kho_err_set(err, KHO_EINVAL, "eventList[%zu].%s: %s", w->index, field, msg);
+    }
     return kho_err_set(err, KHO_EINVAL, "eventList[%zu]: %s", w->index, msg);
 }
 
+/* Set the path (fmt: a literal with only %s and %zu; the strings must outlive w's use). */
 static void at(where_t *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void at(where_t *w, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(w->field, sizeof w->field, fmt, ap);
+    w->fmt = fmt;
+    int i = 0;
+    for (const char *p = fmt; *p && i < 4; p++) {
+        if (p[0] == '%' && p[1] == 's')
+            w->arg[i++] = (uintptr_t)va_arg(ap, const char *);
+        else if (p[0] == '%' && p[1] == 'z' && p[2] == 'u')
+            w->arg[i++] = (uintptr_t)va_arg(ap, size_t);
+    }
     va_end(ap);
 }
 
@@ -650,7 +684,7 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
     }
 
     /* required fields and the event's "what" */
-    w.field[0] = '\0';
+    w.fmt = NULL;
     int rc = 0;
     if (!json_object_get(o, "eventTime"))
         rc = fail(err, &w, "eventTime is missing");
