@@ -445,15 +445,15 @@ static void *indexer_main(void *arg)
             pthread_cond_timedwait(&srv->idx_cv, &srv->idx_mu, &until);
         }
         bool stop = srv->idx_stop;
-        bool esg = srv->esg_due && esg_wait(srv) <= 0;
+        bool esg = srv->esg_due && (stop || esg_wait(srv) <= 0); /* at shutdown: now */
         if (esg)
             srv->esg_due = false;
         srv->idx_kick = false;
         pthread_mutex_unlock(&srv->idx_mu);
-        if (stop)
-            break;
         if (esg)
             esg_run(srv); /* before indexing, so that its new version is indexed in this turn */
+        if (stop)
+            break;
         /* one index per turn of the write lock, so that uploads interleave */
         bool more = true;
         while (more) {

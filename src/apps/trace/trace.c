@@ -933,7 +933,8 @@ static int journey_containers(kho_store_t *s, const json_t *lots, containers_t *
         containers_t found = {0};
         container_t outer = cs->c[i]; /* a copy: cs may grow */
         outer.w = kho_xmalloc((outer.nw ? outer.nw : 1) * sizeof *outer.w);
-        memcpy(outer.w, cs->c[i].w, outer.nw * sizeof *outer.w);
+        if (outer.nw)
+            memcpy(outer.w, cs->c[i].w, outer.nw * sizeof *outer.w);
         rc = containers_of(s, outer.key, &outer, &found, err);
         for (size_t j = 0; rc == 0 && j < found.n; j++) {
             if (!strcmp(found.c[j].key, outer.key))
