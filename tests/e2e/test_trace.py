@@ -481,6 +481,14 @@ def test_journey_page_in_english(env):
         r = srv.get(path, headers={"Accept-Language": al})
         assert f'<html lang="{lang}">' in r.text, (al, r.text[:100])
         assert "Accept-Language" in (r.header("vary") or ""), r.header("vary")
+    # hostile or odd language choices: Vietnamese, never an error
+    for al in (";q=;;,,,-", "en;q=abc", "e", "," * 3000, "vi;q=" + "9" * 400, "EN-us;Q=0.9", "en-" + "x" * 4000):
+        r = srv.get(path, headers={"Accept-Language": al})
+        assert r.status == 200 and '<html lang="' in r.text, (al[:40], r.status)
+    for q in ("?lang=", "?lang=xx", "?lang=" + "e" * 3000, "?lang=en&lang=vi"):
+        r = srv.get(path + q)
+        assert r.status == 200, (q[:40], r.status)
+    assert '<html lang="vi">' in srv.get(path + "?lang=fr").text
     # a cached page of one language is never served for the other
     assert '<html lang="vi">' in srv.get(path).text
     r = srv.get(journey_url(gt, "NOPE") + "?lang=en")

@@ -915,6 +915,18 @@ static int container_events(kho_store_t *s, const container_t *c, json_t *seqs, 
     return step < 0 ? step : 0;
 }
 
+/* Add the containers found (and their windows) to cs, but for the one named skip. */
+static void containers_merge(containers_t *cs, const containers_t *found, const char *skip)
+{
+    for (size_t j = 0; j < found->n; j++) {
+        if (skip && !strcmp(found->c[j].key, skip))
+            continue;
+        container_t *c = container_get(cs, found->c[j].key);
+        for (size_t k = 0; k < found->c[j].nw; k++)
+            window_add(c, found->c[j].w[k].from, found->c[j].w[k].to);
+    }
+}
+
 /* The containers of the lots (and of their containers, up to 256), with windows. */
 static int journey_containers(kho_store_t *s, const json_t *lots, containers_t *cs, kho_err_t *err)
 {
@@ -922,28 +934,15 @@ static int journey_containers(kho_store_t *s, const json_t *lots, containers_t *
     for (size_t i = 0; rc == 0 && i < json_array_size(lots); i++) {
         containers_t found = {0};
         rc = containers_of(s, json_string_value(json_array_get(lots, i)), NULL, &found, err);
-        for (size_t j = 0; rc == 0 && j < found.n; j++) {
-            container_t *c = container_get(cs, found.c[j].key);
-            for (size_t k = 0; k < found.c[j].nw; k++)
-                window_add(c, found.c[j].w[k].from, found.c[j].w[k].to);
-        }
+        if (rc == 0)
+            containers_merge(cs, &found, NULL);
         containers_free(&found);
     }
     for (size_t i = 0; rc == 0 && i < cs->n && i < 256; i++) {
-        containers_t found = {0};
-        container_t outer = cs->c[i]; /* a copy: cs may grow */
-        outer.w = kho_xmalloc((outer.nw ? outer.nw : 1) * sizeof *outer.w);
-        if (outer.nw)
-            memcpy(outer.w, cs->c[i].w, outer.nw * sizeof *outer.w);
-        rc = containers_of(s, outer.key, &outer, &found, err);
-        for (size_t j = 0; rc == 0 && j < found.n; j++) {
-            if (!strcmp(found.c[j].key, outer.key))
-                continue;
-            container_t *c = container_get(cs, found.c[j].key);
-            for (size_t k = 0; k < found.c[j].nw; k++)
-                window_add(c, found.c[j].w[k].from, found.c[j].w[k].to);
-        }
-        free(outer.w);
+        containers_t found = {0}; /* cs is only read until the merge, which may move its entries */
+        rc = containers_of(s, cs->c[i].key, &cs->c[i], &found, err);
+        if (rc == 0)
+            containers_merge(cs, &found, cs->c[i].key);
         containers_free(&found);
     }
     return rc;
