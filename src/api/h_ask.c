@@ -22,7 +22,7 @@ static bool cache_key(kho_reqctx_t *rc, const char *q, int year, kho_buf_t *key)
 {
     int64_t dv = 0;
     kho_err_t err;
-    if (kho_store_data_version(rc->db, &dv, &err) != 0)
+    if (kho_server_data_version(rc, &dv, &err) != 0)
         return false;
     const kho_principal_t *p = &rc->who;
     kho_buf_printf(key, "ask|%lld|%d|%d|%lld|%lld|%u|%s", (long long)dv, year, (int)p->role, (long long)p->user_id,

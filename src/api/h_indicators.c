@@ -2,6 +2,7 @@
 #include "api/h_indicators.h"
 
 #include "api/respcache.h"
+#include "api/server.h"
 #include "apps/indicators/indicators.h"
 #include "core/buf.h"
 #include "core/jsonw.h"
@@ -20,7 +21,7 @@ static bool cache_key(kho_reqctx_t *rc, kho_buf_t *key)
         return false;
     int64_t dv = 0;
     kho_err_t err;
-    if (kho_store_data_version(rc->db, &dv, &err) != 0)
+    if (kho_server_data_version(rc, &dv, &err) != 0)
         return false;
     const kho_principal_t *p = &rc->who;
     kho_buf_printf(key, "ind|%lld|%d|%lld|%lld|%u|", (long long)dv, (int)p->role, (long long)p->user_id,

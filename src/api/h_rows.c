@@ -205,7 +205,7 @@ static bool fast_key(kho_reqctx_t *rc, kho_buf_t *key)
         return false;
     int64_t dv = 0;
     kho_err_t err;
-    if (kho_store_data_version(rc->db, &dv, &err) != 0)
+    if (kho_server_data_version(rc, &dv, &err) != 0)
         return false;
     kho_buf_printf(key, "fast|%lld|", (long long)dv);
     kho_buf_append(key, req->path.base, req->path.len);

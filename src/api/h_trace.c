@@ -45,8 +45,10 @@ static void capture_work(void *data)
     j->result = kho_trace_store(w, kho_server_ledger(j->srv), b, j->org, &j->res, &j->ids, &j->err);
     kho_server_writer_unlock(j->srv);
     kho_trace_batch_free(b);
-    if (j->result == 0 && j->res.captured > 0)
+    if (j->result == 0 && j->res.captured > 0) {
         kho_trace_sign(kho_server_ledger(j->srv));
+        kho_server_changed(j->srv); /* journey pages show the new checkpoint */
+    }
     if (j->result == 0 && j->res.harvests > 0)
         kho_server_esg_soon(j->srv); /* the ESG indicators follow, in the background */
 }
@@ -458,12 +460,13 @@ static const char *page_lang(kho_reqctx_t *rc)
     return best;
 }
 
-/* Journey pages depend only on the database (and the log, written with it) and the language. */
+/* Journey pages depend only on the database, the log (its entries written with the database,
+ * its checkpoints followed by kho_server_changed) and the language. */
 static bool page_key(kho_reqctx_t *rc, kho_buf_t *key, bool json, const char *lang)
 {
     int64_t dv = 0;
     kho_err_t err;
-    if (kho_store_data_version(rc->db, &dv, &err) != 0)
+    if (kho_server_data_version(rc, &dv, &err) != 0)
         return false;
     kho_buf_printf(key, "trace|%c|%s|%lld|", json ? 'j' : 'h', json ? "" : lang, (long long)dv);
     kho_buf_append(key, rc->req->path.base, rc->req->path.len);

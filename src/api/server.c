@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -80,6 +81,8 @@ struct kho_server {
     kho_pool_t *pool;
     pthread_mutex_t write_mu;
     kho_store_t *writer;
+    _Atomic uint64_t changes; /* kho_server_changed */
+    int64_t writer_rows;      /* the writer's total changes when it was locked (under write_mu) */
     kho_guard_t *guard;
     kho_ledger_t *ledger; /* the traceability log (apps/trace/trace.h) */
     kho_store_t **wdb; /* one read-only connection per worker (NULL if it failed to open) */
@@ -521,12 +524,28 @@ static void worker_fini(size_t i, void *ctx)
 kho_store_t *kho_server_writer_lock(kho_server_t *srv)
 {
     pthread_mutex_lock(&srv->write_mu);
+    srv->writer_rows = kho_store_total_changes(srv->writer);
     return srv->writer;
 }
 
 void kho_server_writer_unlock(kho_server_t *srv)
 {
+    if (kho_store_total_changes(srv->writer) != srv->writer_rows)
+        kho_server_changed(srv); /* the cached answers look again (kho_server_data_version) */
     pthread_mutex_unlock(&srv->write_mu);
+}
+
+void kho_server_changed(kho_server_t *srv)
+{
+    atomic_fetch_add_explicit(&srv->changes, 1, memory_order_release);
+}
+
+int kho_server_data_version(kho_reqctx_t *rc, int64_t *out, kho_err_t *err)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t gen = atomic_load_explicit(&rc->srv->changes, memory_order_acquire);
+    return kho_store_data_version_at(rc->db, gen, (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, out, err);
 }
 
 /* ---- request entry and access log ------------------------------------------------ */
@@ -828,8 +847,14 @@ static void *loop_main(void *arg)
 
 /* ---- run ---------------------------------------------------------------------------- */
 
+/* The CPUs this process may run on (its affinity mask, as nproc counts them:
+ * a server pinned with taskset or a container's cpuset gets as many threads
+ * as it has cores, not as the machine has). */
 static size_t ncpu(void)
 {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (size_t)CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (size_t)n : 1;
 }

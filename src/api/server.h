@@ -89,6 +89,17 @@ kho_store_t *kho_server_worker_db(kho_server_t *srv);
 kho_store_t *kho_server_writer_lock(kho_server_t *srv);
 void kho_server_writer_unlock(kho_server_t *srv);
 
+/* Something this process wrote has been committed (kho_server_writer_unlock
+ * says so itself; call this after other writes that cached answers depend on,
+ * such as a checkpoint of the traceability log). */
+void kho_server_changed(kho_server_t *srv);
+
+/* What a response cache keys its entries by: a number of the request's
+ * connection that changes whenever the database may have (a commit of this
+ * process at once, one of another process within a millisecond), without
+ * asking SQLite on every request (kho_store_data_version_at). */
+int kho_server_data_version(kho_reqctx_t *rc, int64_t *out, kho_err_t *err);
+
 /* The traceability ledger (apps/trace/trace.h), open while the server runs. */
 typedef struct kho_ledger kho_ledger_t;
 kho_ledger_t *kho_server_ledger(kho_server_t *srv);

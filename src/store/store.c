@@ -36,6 +36,11 @@ struct kho_store {
     struct timespec deadline; /* kho_store_deadline; tv_sec 0: none */
     bool timed_out;           /* the progress handler stopped a statement */
     uint64_t serial;          /* kho_store_stamp: unique per connection of this process */
+    struct {                  /* kho_store_data_version_at: what the last call saw */
+        bool seen;
+        uint64_t gen;
+        int64_t now_ms, dv, out;
+    } dva;
 };
 
 #define ST(x) ((sqlite3_stmt *)(void *)(x))
@@ -196,6 +201,26 @@ int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err)
         *out = kho_stmt_col_int(st, 0);
     kho_stmt_reset(st);
     return rc == KHO_STEP_ROW ? 0 : rc < 0 ? rc : kho_err_set(err, KHO_EINTERNAL, "no data_version");
+}
+
+int kho_store_data_version_at(kho_store_t *s, uint64_t gen, int64_t now_ms, int64_t *out, kho_err_t *err)
+{
+    if (s->dva.seen && s->dva.gen == gen && s->dva.now_ms == now_ms) {
+        *out = s->dva.out;
+        return 0;
+    }
+    int64_t dv;
+    int rc = kho_store_data_version(s, &dv, err);
+    if (rc != 0)
+        return rc;
+    if (!s->dva.seen || s->dva.dv != dv || s->dva.gen != gen)
+        s->dva.out++;
+    s->dva.seen = true;
+    s->dva.gen = gen;
+    s->dva.now_ms = now_ms;
+    s->dva.dv = dv;
+    *out = s->dva.out;
+    return 0;
 }
 
 int kho_store_stamp(kho_store_t *s, kho_store_stamp_t *out, kho_err_t *err)
@@ -507,6 +532,11 @@ const void *kho_stmt_col_blob(kho_stmt_t *st, int i)
 size_t kho_stmt_col_bytes(kho_stmt_t *st, int i)
 {
     return (size_t)sqlite3_column_bytes(ST(st), i);
+}
+
+int64_t kho_store_total_changes(kho_store_t *s)
+{
+    return sqlite3_total_changes64(s->db);
 }
 
 int64_t kho_store_last_id(kho_store_t *s)

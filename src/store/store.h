@@ -67,6 +67,13 @@ void kho_store_deadline(kho_store_t *s, int64_t ms);
 /* SQLite's data_version of this connection: it changes whenever another
  * connection (of this process or another) has committed a change since. */
 int kho_store_data_version(kho_store_t *s, int64_t *out, kho_err_t *err) KHO_WUR;
+/* The same for a cache that is read far more often than the database changes:
+ * the PRAGMA runs only when `now_ms` (the caller's clock, in milliseconds) or
+ * `gen` (a count of the caller's own process's commits) differ from the
+ * previous call on this connection, so a commit of another process shows
+ * within a millisecond and one of this process at once. *out is a number of
+ * this connection that changes whenever data_version or gen does. */
+int kho_store_data_version_at(kho_store_t *s, uint64_t gen, int64_t now_ms, int64_t *out, kho_err_t *err) KHO_WUR;
 /* What a cache of derived data checks to stay valid: which connection, its
  * data_version (commits of other connections) and its own change count (its
  * own commits do not move data_version). Equal stamps, read from the same
@@ -136,6 +143,9 @@ size_t kho_stmt_col_bytes(kho_stmt_t *st, int i);
 const void *kho_stmt_col_blob(kho_stmt_t *st, int i);
 
 int64_t kho_store_last_id(kho_store_t *s);
+/* Rows this connection has inserted, updated or deleted since it opened
+ * (rolled-back ones included). */
+int64_t kho_store_total_changes(kho_store_t *s);
 
 /* Run a query expected to give one integer (e.g. SELECT count(*)); *out = 0 when no row. */
 int kho_store_query_int(kho_store_t *s, const char *sql, int64_t *out, kho_err_t *err) KHO_WUR;
