@@ -292,6 +292,14 @@ static const char *const MIGRATIONS[] = {
     "ALTER TABLE trace_events_new RENAME TO trace_events;"
     "CREATE INDEX trace_events_time ON trace_events(event_time);"
     "CREATE INDEX trace_events_id ON trace_events(id_hash);",
+    /* 7: harvest events (their ilmd names a farm) are found without reading every event's body:
+     * the ESG figures are computed from them alone. farm_id is the farm's id ('' when the
+     * ilmd's kho:farmId is not a string), NULL for every other event. */
+    "ALTER TABLE trace_events ADD COLUMN farm_id TEXT;"
+    "UPDATE trace_events SET farm_id = CASE json_type(body, '$.ilmd.\"kho:farmId\"')"
+    "  WHEN 'text' THEN json_extract(body, '$.ilmd.\"kho:farmId\"') ELSE '' END"
+    "  WHERE instr(body, '\"kho:farmId\"') > 0 AND json_type(body, '$.ilmd.\"kho:farmId\"') IS NOT NULL;"
+    "CREATE INDEX trace_events_farm ON trace_events(seq) WHERE farm_id IS NOT NULL;",
 };
 
 #define NMIGRATIONS ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))

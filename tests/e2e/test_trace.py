@@ -723,6 +723,16 @@ def test_a_ledger_of_schema_5_is_migrated(env):
     assert con.execute("SELECT seq, event_id, leaf, body FROM trace_events ORDER BY seq").fetchall() == before
     for eid, h in con.execute("SELECT event_id, id_hash FROM trace_events"):
         assert h == int.from_bytes(hashlib.sha256(eid.encode()).digest()[:8], "big") >> 1, eid
+    # schema 7: the harvest events (ilmd kho:farmId) carry their farm, and the ESG query reads them by index
+    farms = {}
+    for seq, body in con.execute("SELECT seq, body FROM trace_events"):
+        farm = json.loads(body).get("ilmd", {}).get("kho:farmId")
+        if farm is not None:
+            farms[seq] = farm if isinstance(farm, str) else ""
+    assert farms and dict(con.execute("SELECT seq, farm_id FROM trace_events WHERE farm_id IS NOT NULL")) == farms
+    plan = " ".join(r[-1] for r in con.execute(
+        "EXPLAIN QUERY PLAN SELECT substr(event_time, 1, 4), body FROM trace_events WHERE farm_id IS NOT NULL ORDER BY seq"))
+    assert "trace_events_farm" in plan, plan
     con.close()
     # the demo again: every event is found by its ID and is a repeat
     p = env.kho("init", "--demo", data=data)

@@ -164,7 +164,7 @@ int kho_trace_esg(kho_store_t *w, const char *csv_path, bool synthetic, FILE *ou
     kho_stmt_t *st;
     int rc = kho_store_prepare(w,
                                "SELECT substr(event_time, 1, 4), body FROM trace_events "
-                               "WHERE instr(body, '\"kho:farmId\"') > 0 ORDER BY seq",
+                               "WHERE farm_id IS NOT NULL ORDER BY seq", /* trace_events_farm */
                                &st, err);
     int step = 0;
     size_t harvests = 0;

@@ -81,7 +81,8 @@ typedef struct prepped {
     char *body;                    /* owned: the stored form */
     size_t len;
     size_t k0, nk;                 /* its identifier keys: keys[k0 .. k0+nk) */
-    bool harvest;                  /* its ilmd names a farm (kho:farmId): an ESG figure */
+    const char *farm;              /* its ilmd's kho:farmId ("" if not a string; borrowed), NULL if none:
+                                    * a harvest, an ESG figure */
 } prepped_t;
 
 typedef struct epckey {
@@ -150,7 +151,8 @@ int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err
             break;
         }
         id_key(ev, "readPoint", p->rp, sizeof p->rp);
-        p->harvest = json_object_get(json_object_get(ev, "ilmd"), "kho:farmId") != NULL;
+        const json_t *farm = json_object_get(json_object_get(ev, "ilmd"), "kho:farmId");
+        p->farm = !farm ? NULL : json_is_string(farm) ? json_string_value(farm) : "";
         id_key(ev, "bizLocation", p->bl, sizeof p->bl);
         p->body = json_dumps(ev, JSON_COMPACT | JSON_SORT_KEYS);
         if (!p->body) {
@@ -277,8 +279,8 @@ int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b,
         kho_stmt_t *st;
         if ((rc = kho_store_cached(w,
                                    "INSERT INTO trace_events(event_id, id_hash, type, event_time, record_time, "
-                                   "action, biz_step, disposition, read_point, biz_location, leaf, org, body) "
-                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                                   "action, biz_step, disposition, read_point, biz_location, leaf, org, body, "
+                                   "farm_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                                    &st, err)) != 0)
             break;
         const json_t *ev = p->ev;
@@ -295,10 +297,11 @@ int kho_trace_store(kho_store_t *w, kho_ledger_t *l, const kho_trace_batch_t *b,
         kho_stmt_bind_int(st, 11, (int64_t)(size + nnew));
         kho_stmt_bind_str(st, 12, org ? org : "");
         kho_stmt_bind_text(st, 13, p->body, p->len);
+        kho_stmt_bind_str(st, 14, p->farm);
         int step = kho_stmt_step(st, err);
         kho_stmt_reset(st);
         nnew++;
-        res->harvests += p->harvest;
+        res->harvests += p->farm != NULL;
         if (step < 0) {
             rc = step;
             break;
