@@ -377,6 +377,16 @@ def test_journey_page_of_a_captured_lot(env):
     r = srv.get(f"/01/{gt}/21/SER-1")
     assert r.status == 200 and "SER-1" in r.text and "Nhà đóng gói thử" in r.text, r.text[:300]
     assert srv.get(f"/01/{gt}/21/SER-2").status == 404
+    # the page is cached; an event captured by another process (the CLI) shows on the next request
+    before = srv.get(f"/01/{gt}/21/SER-1").text
+    ship = dict(item, eventTime="2025-07-20T08:00:00+07:00", action="OBSERVE", bizStep="shipping")
+    f = os.path.join(env.tmp, "ser1-ship.json")
+    with open(f, "w") as fh:
+        json.dump(doc([ship]), fh)
+    p = env.kho("trace", "capture", f)
+    assert p.returncode == 0, p.stderr
+    after = srv.get(f"/01/{gt}/21/SER-1").text
+    assert after.count("<li") == before.count("<li") + 1, (before.count("<li"), after.count("<li"))
     # unknown lot, bad GTIN: a friendly page, not an error dump
     for path in (journey_url(gt, "NOPE"), "/01/" + BAD_GTIN13 + "/10/X", "/01/123", "/01/" + gt):
         r = srv.get(path)
