@@ -202,6 +202,24 @@ def test_hash_ids_match_the_published_ones(env):
     d["epcisBody"]["eventList"] = [dict(reversed(list(e.items()))) for e, _ in PUBLISHED]
     r = post(srv, "/api/v1/trace/capture", d, _state["steward"])
     assert r.status == 200 and r.json()["repeated"] == len(PUBLISHED), r.text
+    # each event keeps the prefixes its extensions use, as its own @context: returned by a query it means
+    # the same, and sent again alone, under the standard context only, it has the same hash ID
+    got, _ = events(srv, "perPage=1000")
+    by_id = {e["eventID"]: e for e in got}
+    for sent, want in PUBLISHED:
+        back = by_id[want]
+        uses = "example:" in json.dumps(sent)
+        assert back.get("@context") == ({"example": "https://ns.example.com/epcis/"} if uses else None), back
+        alone = {k: v for k, v in back.items() if k not in ("eventID", "recordTime")}
+        r = post(srv, "/api/v1/trace/capture", doc([alone]), _state["steward"])
+        assert r.status == 200 and r.json()["eventIDs"] == [want] and r.json()["repeated"] == 1, (r.text, want)
+    # a prefix no context defines is kept as it is, with no @context made up for it
+    odd = {"type": "ObjectEvent", "eventTime": "2025-07-21T08:00:00+07:00", "eventTimeZoneOffset": "+07:00",
+           "epcList": [f"urn:epc:id:sgtin:{CP}.000002.CTX-1"], "action": "OBSERVE", "zz:note": "x"}
+    r = post(srv, "/api/v1/trace/capture", doc([odd]), _state["steward"])
+    assert r.status == 201, r.text
+    got, _ = events(srv, "MATCH_anyEPC=" + urllib.parse.quote(odd["epcList"][0]))
+    assert len(got) == 1 and got[0]["zz:note"] == "x" and "@context" not in got[0], got
 
 
 def test_whole_document_rejected_with_precise_errors(env):

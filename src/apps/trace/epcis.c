@@ -505,6 +505,80 @@ static int sensor_list(const json_t *v, where_t *w, json_t **out, kho_err_t *err
     return 0;
 }
 
+/* ---- extension prefixes --------------------------------------------------------- */
+
+/* The IRI a JSON-LD @context (a URL, an object, or an array of them) gives prefix
+ * (n bytes), or NULL; a later definition wins, as in JSON-LD. */
+static const char *ctx_iri(const json_t *ctx, const char *prefix, size_t n, int depth)
+{
+    if (json_is_array(ctx) && depth == 0) {
+        const char *found = NULL;
+        size_t i;
+        const json_t *x;
+        json_array_foreach(ctx, i, x)
+        {
+            const char *iri = ctx_iri(x, prefix, n, 1);
+            if (iri)
+                found = iri;
+        }
+        return found;
+    }
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)ctx, k, v)
+    {
+        if (strlen(k) != n || memcmp(k, prefix, n))
+            continue;
+        const char *iri = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "@id"));
+        return iri && *iri ? iri : NULL;
+    }
+    return NULL;
+}
+
+/* Adds to defs the document context's definition of every prefix that the keys
+ * of x (at any depth) use, as in "ex:note" (not "https://..."). */
+static void used_prefixes(const json_t *x, const json_t *context, json_t *defs, int depth)
+{
+    if (depth > 64)
+        return;
+    size_t i;
+    const json_t *v;
+    if (json_is_array(x)) {
+        json_array_foreach(x, i, v) used_prefixes(v, context, defs, depth + 1);
+        return;
+    }
+    const char *k;
+    json_object_foreach((json_t *)x, k, v)
+    {
+        const char *colon = strchr(k, ':');
+        size_t n = colon ? (size_t)(colon - k) : 0;
+        if (n && k[0] != '@' && strncmp(colon + 1, "//", 2) && !memchr(k, '/', n)) {
+            char prefix[64];
+            const char *iri = n < sizeof prefix ? ctx_iri(context, k, n, 0) : NULL;
+            if (iri) {
+                memcpy(prefix, k, n);
+                prefix[n] = '\0';
+                json_object_set_new(defs, prefix, json_string(iri));
+            }
+        }
+        if (json_is_object(v) || json_is_array(v))
+            used_prefixes(v, context, defs, depth + 1);
+    }
+}
+
+/* An event keeps the definitions of the prefixes its extensions use (from the
+ * document it came in) as its own "@context", so that it means the same when
+ * it is returned by a query, alone or among events of other documents. */
+static void carry_prefixes(json_t *o, const json_t *context)
+{
+    json_t *defs = json_object();
+    used_prefixes(o, context, defs, 0);
+    if (json_object_size(defs))
+        json_object_set_new(o, "@context", defs);
+    else
+        json_decref(defs);
+}
+
 /* ---- one event -------------------------------------------------------------------- */
 
 enum { T_OBJECT, T_AGGREGATION, T_TRANSFORMATION, T_TRANSACTION, T_ASSOCIATION };
@@ -718,6 +792,8 @@ int kho_epcis_event(const json_t *ev, const json_t *context, size_t index, json_
         json_decref(o);
         return rc;
     }
+    if (context && !json_object_get(o, "@context"))
+        carry_prefixes(o, context);
     if (!json_object_get(o, "eventID")) {
         char id[128];
         kho_err_t why;

@@ -192,15 +192,18 @@ int kho_trace_prepare(const json_t *doc, kho_trace_batch_t **out, kho_err_t *err
     return 0;
 }
 
-/* Is the stored body the same event as ev (recordTime aside)? */
+/* Is the stored body the same event as ev (recordTime aside, and the @context
+ * that names its extensions' prefixes: events stored before it was kept have none)? */
 static bool same_event(const char *body, const json_t *ev)
 {
     json_t *old = json_loads(body, 0, NULL);
     if (!old)
         return false;
     json_object_del(old, "recordTime");
+    json_object_del(old, "@context");
     json_t *cmp = json_deep_copy(ev);
     json_object_del(cmp, "recordTime");
+    json_object_del(cmp, "@context");
     bool same = json_equal(old, cmp);
     json_decref(old);
     json_decref(cmp);
