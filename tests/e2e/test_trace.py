@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import threading
 import time
 import urllib.parse
 
@@ -696,6 +697,28 @@ def test_esg_indicators_follow_captures_and_farms(env):
     # recomputing what has not changed adds no version of the dataset
     p = env.kho("trace", "esg")
     assert p.returncode == 0 and "unchanged" in p.stdout, p.stdout + p.stderr
+
+
+def test_esg_recomputations_at_the_same_time(env):
+    """Several `kho trace esg` at once, beside the server's own background recomputation: each has a
+    scratch file of its own, each succeeds, and none is left behind."""
+    srv = setup(env)
+    for round_ in range(2):
+        con = sqlite3.connect(os.path.join(env.data, "kho.db"))
+        con.execute("DELETE FROM meta WHERE key = 'trace_esg_sha256'")  # every run writes its reports out
+        con.commit()
+        con.close()
+        results = [None] * 4
+        def run(i):
+            results[i] = env.kho("trace", "esg")
+        ts = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+        for t in ts: t.start()
+        for t in ts: t.join()
+        for p in results:
+            assert p.returncode == 0 and "traceability ESG indicators" in p.stdout, (round_, p.stdout + p.stderr)
+    assert not [f for f in os.listdir(env.data) if f.startswith(".trace-esg")], os.listdir(env.data)
+    r = srv.get("/api/v1/indicators/ty_le_nhan_vietgap/values?unit=33&period=2025")
+    assert r.status == 200 and r.json()["values"], r.text
 
 
 def test_cli_refuses_bad_input_clearly(env):

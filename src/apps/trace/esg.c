@@ -1,9 +1,11 @@
 /* esg — traceability figures as indicators (see esg.h). */
 #include "apps/trace/esg.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "apps/indicators/indicators.h"
 #include "apps/trace/epcis.h"
@@ -267,13 +269,22 @@ done:
 
 int kho_trace_esg_refresh(kho_store_t *w, const char *datadir, FILE *out, kho_err_t *err)
 {
+    /* a scratch file of its own: the server and `kho trace esg` may recompute at the same time */
     kho_buf_t csv = KHO_BUF_INIT;
-    kho_buf_printf(&csv, "%s/.trace-esg.csv", datadir);
+    kho_buf_printf(&csv, "%s/.trace-esg-XXXXXX.csv", datadir);
+    int fd = mkstemps(csv.data, 4);
+    if (fd < 0) {
+        int rc = kho_err_set(err, KHO_EIO, "cannot create a scratch file in %s: %s", datadir, strerror(errno));
+        kho_buf_free(&csv);
+        return rc;
+    }
+    close(fd);
     int64_t synthetic = 0; /* the ledger holds the demo's synthetic chains */
     kho_err_t probe;
     if (kho_store_query_int(w, "SELECT count(*) FROM trace_farms WHERE id = 'COOP-NH'", &synthetic, &probe) != 0)
         synthetic = 0;
     int rc = kho_trace_esg(w, kho_buf_cstr(&csv), synthetic > 0, out, err);
+    remove(kho_buf_cstr(&csv)); /* also when nothing was written to it */
     kho_buf_free(&csv);
     return rc;
 }
