@@ -314,6 +314,11 @@ int kho_guard_enter(kho_reqctx_t *rc, const kho_rule_t *rule)
     }
     if (rate_limit(rc, rule) != 0)
         return -1;
+    return kho_guard_require(rc, rule);
+}
+
+int kho_guard_require(kho_reqctx_t *rc, const kho_rule_t *rule)
+{
     if (!rule)
         return 0;
     bool anonymous = rc->who.user_id == 0;

@@ -79,6 +79,10 @@ void kho_guard_security_headers(h2o_req_t *req, bool tls);
 /* Steps 1-4 above. Returns 0 when the handler may run (rc->who is set);
  * otherwise the error response has been sent. */
 int kho_guard_enter(kho_reqctx_t *rc, const kho_rule_t *rule);
+/* Step 4 alone, for a handler whose demands depend on the configuration (the
+ * route's rule let everyone in): 0 when the caller meets rule, otherwise -1
+ * and the 401 or 403 has been sent. */
+int kho_guard_require(kho_reqctx_t *rc, const kho_rule_t *rule);
 
 /* The decision for the caller on dataset `slug` (facts, optional, receives
  * what was looked up; personal: the version concerned has personal columns).

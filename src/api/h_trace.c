@@ -160,8 +160,22 @@ void kho_h_trace_events(kho_reqctx_t *rc)
 
 /* ---- proofs ------------------------------------------------------------------------ */
 
+/* Proofs carry whole events: public unless trace_public_proofs says otherwise
+ * (anything but "on" keeps them to trace:read, so that a typo does not publish). */
+static bool proofs_public(const kho_reqctx_t *rc)
+{
+    return strcmp(kho_config_str(rc->cfg, "trace_public_proofs"), "on") == 0;
+}
+
+static int proof_allowed(kho_reqctx_t *rc)
+{
+    return proofs_public(rc) ? 0 : kho_guard_require(rc, &(kho_rule_t){.scopes = KHO_SCOPE_TRACE_READ});
+}
+
 void kho_h_trace_event_proof(kho_reqctx_t *rc)
 {
+    if (proof_allowed(rc) != 0)
+        return;
     kho_err_t err;
     json_t *out = NULL;
     int r = kho_http_check_params(rc, (const char *const[]){NULL}, &err);
@@ -175,6 +189,8 @@ void kho_h_trace_event_proof(kho_reqctx_t *rc)
 
 void kho_h_trace_lot_proof(kho_reqctx_t *rc)
 {
+    if (proof_allowed(rc) != 0)
+        return;
     kho_err_t err;
     json_t *out = NULL;
     char g14[15];
@@ -521,7 +537,8 @@ void kho_h_trace_resolve(kho_reqctx_t *rc)
         kho_buf_printf(&proof, "/api/v1/trace/lots/%s/", dl.gtin14);
         kho_http_url_encode(&proof, json_string_value(json_object_get(journey, "lot")));
         kho_buf_puts(&proof, "/proof");
-        r = kho_journey_html(rc->db, journey, kho_buf_cstr(&url), kho_buf_cstr(&proof), lang, &page, &err);
+        r = kho_journey_html(rc->db, journey, kho_buf_cstr(&url), proofs_public(rc) ? kho_buf_cstr(&proof) : NULL,
+                             lang, &page, &err);
         kho_buf_free(&proof);
         json_decref(journey);
     }

@@ -51,6 +51,9 @@ static const key_doc_t KEYS[] = {
      "the address the public reaches kho at: the base of GS1 Digital Link URLs in QR codes and links"},
     {"trace_origin", "kho/trace", "str",
      "name of the traceability transparency log, in its checkpoints and verifier key (such as <host>/trace)"},
+    {"trace_public_proofs", "on", "str",
+     "on: anyone may fetch an event's inclusion proof and a lot's proof bundle (whole events), as the journey "
+     "page's verify link does; any other value: they need the scope trace:read and the page links to none"},
     {"trace_esg_delay_s", "10", "int",
      "the traceability ESG indicators are recomputed this long after the last capture of harvests or change of "
      "farms (and at most 60 s after the first)"},

@@ -594,6 +594,30 @@ def test_proofs_verify_independently(env):
     assert srv.get("/api/v1/trace/events/nope/proof").status == 404
 
 
+def test_proofs_can_be_kept_from_the_public(env):
+    """trace_public_proofs = off (or any value but on): proofs and bundles carry whole events, so they
+    need trace:read; the journey page still says whether the lot's events are intact, without a link."""
+    srv = setup(env)
+    eid = urllib.parse.quote(_state["ids"][0], safe="")
+    parts = _state["demo_path"].split("/")
+    paths = (f"/api/v1/trace/events/{eid}/proof", f"/api/v1/trace/lots/{parts[2]}/{parts[4]}/proof")
+    assert 'href="/api/v1/trace/lots/' in srv.get(_state["demo_path"]).text  # public by default
+    for value in ("off", "yes"):
+        private = env.server(extra_env={"KHO_TRACE_PUBLIC_PROOFS": value})
+        for path in paths:
+            assert private.get(path).status == 401, (value, path)
+            assert srv.get(path).status == 200, path
+            r = private.get(path, headers={"Authorization": "Bearer " + _state["analyst"]})  # datasets:read only
+            assert r.status == 403 and "trace:read" in r.text, r.text
+            r = private.get(path, headers={"Authorization": "Bearer " + _state["steward"]})
+            assert r.status == 200 and r.json(), r.text
+        for lang, says in (("vi", "chỉ dành cho các bên có quyền"), ("en", "for parties allowed")):
+            r = private.get(_state["demo_path"] + "?lang=" + lang)
+            assert r.status == 200 and says in r.text and "/proof" not in r.text, r.text[-1500:]
+            assert ("Toàn vẹn" if lang == "vi" else "Intact") in r.text
+        private.stop()
+
+
 def test_tampering_is_detected(env):
     srv = setup(env)
     p = env.kho("trace", "verify")

@@ -642,12 +642,19 @@ int kho_journey_html(kho_store_t *s, const json_t *journey, const char *url, con
                          "<span class=\"badge bad\">Check needed</span> %zu/%zu events match the transparency log; "
                          "%zu/%zu are under a signature."),
                        intact, n, covered, n);
-    kho_buf_puts(out, "</p><p><a href=\"");
-    E(proof_url);
-    kho_buf_printf(out, "\">%s</a> <span class=\"muted\">(%s)</span></p></section>",
-                   T("Tải bằng chứng để tự kiểm tra", "Download the evidence and check it yourself"),
-                   T("JSON: sự kiện, đường dẫn Merkle, điểm kiểm tra có chữ ký và khóa công khai",
-                     "JSON: the events, Merkle paths, the signed checkpoint and the public key"));
+    if (proof_url) {
+        kho_buf_puts(out, "</p><p><a href=\"");
+        E(proof_url);
+        kho_buf_printf(out, "\">%s</a> <span class=\"muted\">(%s)</span></p></section>",
+                       T("Tải bằng chứng để tự kiểm tra", "Download the evidence and check it yourself"),
+                       T("JSON: sự kiện, đường dẫn Merkle, điểm kiểm tra có chữ ký và khóa công khai",
+                         "JSON: the events, Merkle paths, the signed checkpoint and the public key"));
+    } else
+        kho_buf_printf(out, "</p><p class=\"muted\">%s</p></section>",
+                       T("Bằng chứng chi tiết (các sự kiện và chữ ký) chỉ dành cho các bên có quyền tra cứu sổ "
+                         "truy xuất nguồn gốc.",
+                         "The detailed evidence (the events and signatures) is for parties allowed to query the "
+                         "traceability ledger."));
     kho_buf_printf(out, "</main><footer>%s",
                    T("Thông tin do các bên trong chuỗi cung ứng ghi nhận theo chuẩn GS1 EPCIS 2.0. Địa chỉ: ",
                      "Recorded by the parties of the supply chain as GS1 EPCIS 2.0 events. Address: "));

@@ -36,7 +36,8 @@
 #include "store/store.h"
 
 /* Append the journey page of `journey` (kho_trace_journey) to out. url: the
- * Digital Link of the lot; proof_url: its proof bundle; lang: "en" for
+ * Digital Link of the lot; proof_url: its proof bundle (NULL: the bundle is not
+ * public, the page says so instead of linking to it); lang: "en" for
  * English, anything else (NULL too) for Vietnamese. */
 int kho_journey_html(kho_store_t *s, const json_t *journey, const char *url, const char *proof_url, const char *lang,
                      kho_buf_t *out, kho_err_t *err) KHO_WUR;
